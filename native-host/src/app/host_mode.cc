@@ -1,0 +1,150 @@
+#include "app/host_mode.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/signal_set.hpp"
+#include "boost/json/serialize.hpp"
+#include "boost/json/value_from.hpp"
+
+#include "app/host_session.h"
+#include "base/log.h"
+#include "config/config.h"
+#include "nm/frame_codec.h"
+#include "nm/protocol.h"
+#include "nm/stdio_channel.h"
+#include "nm/wire_error.h"
+#include <signal.h>
+#include <unistd.h>
+
+#ifndef OMNI_VERSION
+#define OMNI_VERSION "0.0.0"
+#endif
+#ifndef OMNI_EXTENSION_IDS
+#define OMNI_EXTENSION_IDS ""
+#endif
+
+namespace omnibridge::app {
+namespace json = boost::json;
+
+std::vector<std::string> BuiltInAllowedOrigins() {
+  std::vector<std::string> origins;
+  for (absl::string_view id : absl::StrSplit(OMNI_EXTENSION_IDS, ',', absl::SkipEmpty())) {
+    origins.push_back(absl::StrCat("chrome-extension://", id, "/"));
+  }
+  return origins;
+}
+
+namespace {
+
+// Writes one frame synchronously: used before the event loop runs (refusals at launch).
+void WriteFrameNow(const json::value& message) {
+  auto frame = nm::EncodeFrame(json::serialize(message));
+  if (!frame.ok())
+    return;
+  std::string_view data = *frame;
+  while (!data.empty()) {
+    ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
+    if (n <= 0)
+      return;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+config::Layers DefaultLayers() {
+  config::Layers layers;
+  layers.system_file = config::DefaultSystemConfigPath();
+  layers.user_file = config::DefaultUserConfigPath();
+  layers.default_allowed_origins = BuiltInAllowedOrigins();
+  return layers;
+}
+
+}  // namespace
+
+int RunHost(const std::vector<std::string>& args) {
+  ::signal(SIGPIPE, SIG_IGN);  // a closed pipe is EPIPE on write, handled as shutdown
+  const std::string origin = args.empty() ? "" : args.front();
+
+  config::Layers layers = DefaultLayers();
+  auto loaded = config::Load(layers);
+  absl::Status config_status = loaded.ok() ? absl::OkStatus() : loaded.status();
+  config::LoadResult result;
+  if (loaded.ok()) {
+    result = std::move(*loaded);
+  } else {
+    // Keep serving with built-in defaults so the extension can show the admin what is wrong.
+    result.config.allowed_origins = layers.default_allowed_origins;
+  }
+  const config::Config& config = result.config;
+
+  base::LogLevel level = base::LogLevel::kInfo;
+  base::ParseLogLevel(config.log_level, &level);
+  base::SetLogLevel(level);
+  if (absl::Status s = base::OpenLogFile(config::UserLogDir() + "/host.log"); !s.ok()) {
+    OMNI_LOG(kWarning, "host", s.message());
+  }
+  OMNI_LOG(kInfo, "host", "omnibridge-host ", OMNI_VERSION, " started for ", origin);
+  for (const std::string& file : result.files_read)
+    OMNI_LOG(kInfo, "config", "read ", file);
+  for (const config::Warning& w : result.warnings) {
+    OMNI_LOG(kWarning, "config", w.file, ": ", w.key, ": ", w.message);
+  }
+  if (!config_status.ok())
+    OMNI_LOG(kError, "config", config_status.message());
+
+  if (std::find(config.allowed_origins.begin(), config.allowed_origins.end(), origin) ==
+      config.allowed_origins.end()) {
+    OMNI_LOG(kError, "host", "refused caller origin \"", origin,
+             "\": not in allowedOrigins; add it to the config to allow it");
+    WriteFrameNow(nm::MakeErrorFrame(
+        nullptr, nm::WireError(nm::WireCode::kOriginRefused,
+                               base::Cat("origin \"", origin, "\" is not allowed"))));
+    return 2;
+  }
+
+  boost::asio::io_context loop(1);
+  std::unique_ptr<nm::StdioChannel> channel;
+  HostSession::Options options;
+  options.version = OMNI_VERSION;
+  options.capabilities = {"ping"};
+  HostSession session(std::move(options), [&channel](const json::value& message) {
+    (void)channel->Send(message);  // refusals are logged by the channel
+  });
+
+  bool stopping = false;
+  auto shutdown = [&] {
+    if (stopping)
+      return;
+    stopping = true;
+    channel->Flush([&loop] { loop.stop(); });
+  };
+  channel = std::make_unique<nm::StdioChannel>(
+      loop, ::dup(STDIN_FILENO), ::dup(STDOUT_FILENO), static_cast<size_t>(config.max_frame_bytes),
+      nm::StdioChannel::Callbacks{
+          [&session](nm::DecodedFrame&& frame) { session.OnFrame(std::move(frame)); },
+          [&] {
+            OMNI_LOG(kInfo, "host", "stdin closed: exiting");
+            shutdown();
+          }});
+  if (!config_status.ok()) {
+    session.Publish(nm::MakeErrorFrame(
+        nullptr, nm::WireError(nm::WireCode::kConfigInvalid, config_status.message())));
+  }
+
+  boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+    if (ec)
+      return;
+    OMNI_LOG(kInfo, "host", "signal ", signal_number, ": exiting");
+    shutdown();
+  });
+
+  channel->Start();
+  loop.run();
+  return 0;
+}
+
+}  // namespace omnibridge::app

@@ -1,0 +1,127 @@
+#include "app/host_session.h"
+
+#include "absl/strings/str_cat.h"
+#include "boost/json/value_from.hpp"
+
+#include "base/log.h"
+#include "nm/message.h"
+#include "nm/wire_error.h"
+
+namespace omnibridge::app {
+namespace json = boost::json;
+
+namespace {
+// Unsolicited frames held before the handshake; beyond this the oldest are dropped (the
+// extension re-reads state after hello anyway: every frame is a full snapshot).
+constexpr size_t kMaxHeldFrames = 1000;
+}  // namespace
+
+HostSession::HostSession(Options options, Send send)
+    : options_(std::move(options)), send_(std::move(send)) {}
+
+void HostSession::RegisterHandler(std::string type, Handler handler) {
+  handlers_[std::move(type)] = std::move(handler);
+}
+
+void HostSession::SendError(const json::value& re, const absl::Status& status) {
+  OMNI_LOG(kInfo, "session", "error reply (", nm::WireCodeName(nm::WireCodeOf(status)),
+           "): ", status.message());
+  send_(nm::MakeErrorFrame(re, status));
+}
+
+void HostSession::OnFrame(nm::DecodedFrame&& frame) {
+  if (frame.oversize()) {
+    SendError(nullptr, nm::WireError(nm::WireCode::kFrameTooLarge,
+                                     base::Cat("message of ", frame.oversize_length,
+                                               " bytes exceeds the limit; it was skipped")));
+    return;
+  }
+  auto message = nm::ParseInboundMessage(frame.payload);
+  if (!message.ok()) {
+    SendError(nullptr, message.status());
+    return;
+  }
+  Dispatch(std::move(*message));
+}
+
+void HostSession::Dispatch(json::object&& message) {
+  std::string type(message.at("type").get_string());
+  json::value re = nullptr;
+  if (const json::value* id = message.if_contains("id"))
+    re = *id;
+
+  const nm::MessageTypeInfo* info = nm::FindMessageType(type);
+  if (info == nullptr) {
+    SendError(re, nm::WireError(nm::WireCode::kUnknownType,
+                                base::Cat("unknown message type \"", type, "\"")));
+    return;
+  }
+  if (absl::Status fields = nm::CheckRequestFields(message); !fields.ok()) {
+    SendError(re, fields);
+    return;
+  }
+
+  if (type == "hello") {
+    auto hello = nm::DecodeRequest<nm::HelloRequest>(message);
+    if (!hello.ok()) {
+      SendError(re, hello.status());
+      return;
+    }
+    if (hello->protocol != nm::kProtocolVersion) {
+      SendError(re, nm::WireError(nm::WireCode::kProtocolMismatch,
+                                  base::Cat("extension speaks protocol ", hello->protocol,
+                                            ", this host speaks ", nm::kProtocolVersion)));
+      return;
+    }
+    bool first = !handshake_done_;
+    handshake_done_ = true;
+    if (first && options_.on_hello)
+      options_.on_hello(*hello);
+    send_(json::value_from(
+        nm::HelloReply{re, nm::kProtocolVersion, options_.version, options_.capabilities}));
+    if (first) {
+      std::vector<json::value> held = std::move(held_);
+      held_.clear();
+      for (const json::value& frame : held)
+        send_(frame);
+    }
+    return;
+  }
+  if (type == "ping") {
+    // Answered before the handshake too: health checks and `doctor` use it.
+    auto ping = nm::DecodeRequest<nm::PingRequest>(message);
+    if (!ping.ok()) {
+      SendError(re, ping.status());
+      return;
+    }
+    send_(json::value_from(nm::Pong{re, std::move(ping->payload)}));
+    return;
+  }
+  if (!handshake_done_) {
+    SendError(re, nm::WireError(nm::WireCode::kHandshakeRequired,
+                                base::Cat("send hello before \"", type, "\"")));
+    return;
+  }
+  auto handler = handlers_.find(type);
+  if (handler == handlers_.end()) {
+    SendError(re, nm::WireError(nm::WireCode::kNotAvailable,
+                                base::Cat("\"", type, "\" is not available in this build yet")));
+    return;
+  }
+  handler->second(message, [this, re](json::object reply) {
+    reply["re"] = re;
+    send_(reply);
+  });
+}
+
+void HostSession::Publish(json::value message) {
+  if (handshake_done_) {
+    send_(message);
+    return;
+  }
+  if (held_.size() >= kMaxHeldFrames)
+    held_.erase(held_.begin());
+  held_.push_back(std::move(message));
+}
+
+}  // namespace omnibridge::app
