@@ -30,8 +30,12 @@ export interface SenderPolicy {
 function originOf(sender: RawSender): string | null {
   if (typeof sender.origin === 'string' && sender.origin !== 'null') return sender.origin;
   if (typeof sender.url !== 'string') return null;
+  // Extension URLs have an opaque origin in some URL parsers; take scheme://host literally.
+  const ext = /^(chrome-extension|moz-extension):\/\/([^/?#]+)/i.exec(sender.url);
+  if (ext) return `${ext[1]!.toLowerCase()}://${ext[2]}`;
   try {
-    return new URL(sender.url).origin;
+    const origin = new URL(sender.url).origin;
+    return origin === 'null' ? null : origin;
   } catch {
     return null;
   }

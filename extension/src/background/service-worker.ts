@@ -85,7 +85,7 @@ const session = new SessionState(
 
 const controller = new Controller(port, session, platform, () => settings, () => ({
   extensionId: chrome.runtime.id,
-  extensionOrigin: new URL(chrome.runtime.getURL('/')).origin,
+  extensionOrigin: `chrome-extension://${chrome.runtime.id}`,
   isCrmOrigin: (origin) => settings.crm.some((c) => c.origin === origin),
 }));
 
