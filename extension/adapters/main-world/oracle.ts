@@ -8,7 +8,8 @@
 // in the Add-In Manager; docs/crm-adapters.md says how. Where it is missing this answers ok:false
 // and nothing happens (there is no URL fallback).
 //   record       extensionProvider.registerWorkspaceExtension(w => w.editWorkspaceRecord(type, id))
-//   newRecord    w.createWorkspaceRecord(type), then updateField("<Type>.<Field>", value) each
+//   newRecord    w.createWorkspaceRecord(type), then updateField("<Type>.<Field>", value) each (a field
+//                named without the "<Type>." prefix gets it)
 //   search       Connect REST (globalContext.getInterfaceServiceUrl("REST") + /connect/v1.4/
 //                queryResults, "Authorization: Session <token>") with a ROQL query on
 //                Contacts.Phones.Number or Contacts.Emails.Address; the single match is opened.
@@ -74,7 +75,7 @@ export async function oracleMainWorld(request: MainWorldRequest): Promise<MainWo
         const w = await workspace();
         const created = await Promise.resolve(w.createWorkspaceRecord(type));
         for (const n of names) {
-          const path = n.includes('.') ? n : `${type}.${n}`;
+          const path = n.startsWith(`${type}.`) ? n : `${type}.${n}`;
           if (created && typeof created.updateField === 'function') created.updateField(path, String(fields[n]));
         }
         return { ok: true, done: true, api };
