@@ -179,6 +179,7 @@ export class Controller {
     };
     if (tabId !== undefined) {
       snap.designated = this.state.designatedTab() === tabId;
+      snap.primary = tabId === primary;
       snap.crm = this.crmOfTab(tabId);
     }
     return snap;

@@ -12,6 +12,26 @@ export interface ToastSpec {
   buttons?: Array<{id: string; label: string}>;
   timeoutSeconds?: number;
   kind?: string;
+  id?: string;
+}
+
+const DISMISSED_KEY = 'omnibridge.dismissedToasts';
+
+function isDismissed(id: string): boolean {
+  try {
+    return (JSON.parse(sessionStorage.getItem(DISMISSED_KEY) ?? '[]') as string[]).includes(id);
+  } catch {
+    return false;
+  }
+}
+
+function markDismissed(id: string): void {
+  try {
+    const list = (JSON.parse(sessionStorage.getItem(DISMISSED_KEY) ?? '[]') as string[]).filter((x) => x !== id);
+    sessionStorage.setItem(DISMISSED_KEY, JSON.stringify([...list, id].slice(-50)));
+  } catch {
+    // storage unavailable: the toast may come back after a reload, nothing worse
+  }
 }
 
 export class Cards {
@@ -26,7 +46,7 @@ export class Cards {
     const titleId = `ob-t${++seq}`;
     const card = h('div', {
       class: 'card', role: spec.modal ? 'alertdialog' : 'status', 'aria-labelledby': titleId,
-      'aria-modal': spec.modal ? 'true' : undefined, 'data-ob': spec.kind ?? 'toast',
+      'aria-modal': spec.modal ? 'true' : undefined, 'data-ob': spec.kind ?? 'toast', 'data-toast-id': spec.id,
     }, h('h2', {id: titleId}, spec.title), spec.message ? h('p', {'data-ob': 'toast-message'}, spec.message) : null);
     return new Promise((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -57,11 +77,34 @@ export class Cards {
     });
   }
 
+  /** Shows the ringing toast of an offered interaction (once per page, unless dismissed). */
   incoming(i: Interaction): void {
+    if (this.ringing.has(i.interactionId) || isDismissed(i.interactionId)) return;
     const who = i.callerName || i.ani || 'Unknown caller';
     const lines = [i.ani && i.callerName ? i.ani : '', i.queue ? `Queue ${i.queue}` : ''].filter(Boolean);
-    void this.toast({title: `Incoming ${i.channel}: ${who}`, message: lines.join(' · '), kind: 'incoming-toast', timeoutSeconds: 15});
+    const closed = this.toast({title: `Incoming ${i.channel}: ${who}`, message: lines.join(' · '), kind: 'incoming-toast',
+      timeoutSeconds: 0, id: i.interactionId});
+    this.ringing.add(i.interactionId);
+    void closed.then((button) => {
+      this.ringing.delete(i.interactionId);
+      if (button === null && !this.withdrawn.delete(i.interactionId)) markDismissed(i.interactionId);
+    });
   }
+
+  /** Keeps ringing toasts in step with the interactions: shown while offered (in the primary tab). */
+  syncIncoming(list: Interaction[], primary: boolean): void {
+    const offered = new Map(list.filter((i) => i.state === 'offered').map((i) => [i.interactionId, i]));
+    for (const id of [...this.ringing]) {
+      if (!offered.has(id) || !primary) {
+        this.withdrawn.add(id);
+        this.el.querySelector(`[data-toast-id="${CSS.escape(id)}"] [data-ob="dismiss"]`)?.dispatchEvent(new Event('click'));
+      }
+    }
+    if (primary) for (const i of offered.values()) this.incoming(i);
+  }
+
+  private readonly ringing = new Set<string>();
+  private readonly withdrawn = new Set<string>();
 
   showOffer(entry: OfferEntry): void {
     const o = entry.offer;

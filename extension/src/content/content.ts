@@ -53,6 +53,7 @@ function main(): void {
     snapshot = snap;
     bar.update(snap);
     cards.syncOffers(snap.offers);
+    cards.syncIncoming(snap.interactions, snap.primary === true);
   };
 
   const adapterFor = (): CrmAdapter | null => {

@@ -29,6 +29,8 @@ export interface Snapshot {
   reasonCodes: string[];
   /** Only in replies to a CRM tab: whether it is the designated tab, and its CRM settings. */
   designated?: boolean;
+  /** Whether this tab is where host messages (pops, toasts, offers) go now. */
+  primary?: boolean;
   crm?: CrmSettings | null;
 }
 

@@ -90,6 +90,11 @@ export class FakeBackend {
         host.send({type: 'ack', re: f.id});
         return this.end(c.interactionId);
       }
+      case 'routing.accept':
+      case 'routing.decline':
+        this.routing.push({type: f.type, interactionId: f.interactionId});
+        host.send({type: 'ack', re: f.id});
+        return this.broadcast({type: 'routing.offerWithdrawn', interactionId: f.interactionId});
       case 'crm.event':
         this.crmEvents.push(f);
         return;
@@ -99,6 +104,7 @@ export class FakeBackend {
   }
 
   crmEvents = [];
+  routing = [];
 
   popRun(c) {
     return {type: 'popflow.run', runId: `run-${c.interactionId}-${this.next++}`, interactionId: c.interactionId, flow: 'default',
@@ -166,6 +172,8 @@ export class FakeBackend {
       }
       case 'actions':
         return {ok: true, actions: this.actionsLog};
+      case 'routing':
+        return {ok: true, routing: this.routing};
       default:
         return {ok: false, error: `unknown cmd ${c.cmd}`};
     }
