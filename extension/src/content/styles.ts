@@ -37,6 +37,7 @@ ul.calls li { display: flex; align-items: center; gap: 6px; padding: 3px 8px; bo
 .card button { background: #eef2f6; color: #15202b; border-color: #c5cfd9; }
 .card button.primary { background: #1b7f3b; color: #fff; border-color: #1b7f3b; }
 .card button.danger { background: #a12626; color: #fff; border-color: #a12626; }
+.card .muted { color: #5b6b7b; }
 .countdown { font-variant-numeric: tabular-nums; font-weight: 600; }
 .modal-backdrop { position: fixed; inset: 0; background: rgba(0,0,0,.35); z-index: 2147483647;
   display: flex; align-items: center; justify-content: center; }

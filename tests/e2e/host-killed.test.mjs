@@ -1,0 +1,27 @@
+// The host is killed: the badge says so, the bar says so, and the extension reconnects a new host.
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {shadowEval, startStack, waitFor} from './lib/stack.mjs';
+
+test('host killed: badge shows it, the extension reconnects', {timeout: 60000}, async (t) => {
+  const s = await startStack(t);
+  await s.waitHostReady();
+  const tab = await s.openCrmTab('/');
+  await waitFor(async () => (await s.badge()) !== 'OFF', 'a badge for a live link');
+  const [pid] = s.liveHostPids();
+  assert.ok(pid);
+
+  process.kill(pid, 'SIGKILL');
+  // the badge and the bar show the host down (until the backoff's retry brings it back)
+  await waitFor(async () => (await s.badge()) === 'OFF', 'the badge to show the host down', 5000, 10);
+  const status = await s.status();
+  assert.equal(status.host.code, 'host_exited');
+
+  await s.waitHostReady(20000);
+  assert.notEqual(await s.badge(), 'OFF');
+  const pids = s.liveHostPids();
+  assert.equal(pids.length, 1);
+  assert.notEqual(pids[0], pid);
+  await waitFor(() => shadowEval(tab, (root) => root.querySelector('[data-ob="bar"]').getAttribute('data-host') === 'ready'),
+      'the bar to show the host back');
+});
