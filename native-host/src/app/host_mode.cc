@@ -69,13 +69,14 @@ int RunHost(const std::vector<std::string>& args) {
   const std::string origin = args.empty() ? "" : args.front();
 
   config::Layers layers = DefaultLayers();
-  auto loaded = config::Load(layers);
-  absl::Status config_status = loaded.ok() ? absl::OkStatus() : loaded.status();
+  // Lenient: a bad key is dropped and reported to the extension, so the admin sees what is wrong
+  // while the rest of the configuration (allowed origins included) still applies.
+  auto loaded = config::Load(layers, config::LoadMode::kLenient);
   config::LoadResult result;
   if (loaded.ok()) {
     result = std::move(*loaded);
   } else {
-    // Keep serving with built-in defaults so the extension can show the admin what is wrong.
+    result.errors.push_back(std::string(loaded.status().message()));
     result.config.allowed_origins = layers.default_allowed_origins;
   }
   const config::Config& config = result.config;
@@ -92,8 +93,8 @@ int RunHost(const std::vector<std::string>& args) {
   for (const config::Warning& w : result.warnings) {
     OMNI_LOG(kWarning, "config", w.file, ": ", w.key, ": ", w.message);
   }
-  if (!config_status.ok())
-    OMNI_LOG(kError, "config", config_status.message());
+  for (const std::string& error : result.errors)
+    OMNI_LOG(kError, "config", error);
 
   if (std::find(config.allowed_origins.begin(), config.allowed_origins.end(), origin) ==
       config.allowed_origins.end()) {
@@ -111,7 +112,7 @@ int RunHost(const std::vector<std::string>& args) {
   options.version = OMNI_VERSION;
   options.capabilities = {"ping"};
   HostSession session(std::move(options), [&channel](const json::value& message) {
-    (void)channel->Send(message);  // refusals are logged by the channel
+    return channel->Send(message);  // refusals are logged by the channel
   });
 
   bool stopping = false;
@@ -129,9 +130,9 @@ int RunHost(const std::vector<std::string>& args) {
             OMNI_LOG(kInfo, "host", "stdin closed: exiting");
             shutdown();
           }});
-  if (!config_status.ok()) {
-    session.Publish(nm::MakeErrorFrame(
-        nullptr, nm::WireError(nm::WireCode::kConfigInvalid, config_status.message())));
+  for (const std::string& error : result.errors) {
+    session.Publish(
+        nm::MakeErrorFrame(nullptr, nm::WireError(nm::WireCode::kConfigInvalid, error)));
   }
 
   boost::asio::signal_set signals(loop, SIGINT, SIGTERM);

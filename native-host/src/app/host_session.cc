@@ -26,7 +26,7 @@ void HostSession::RegisterHandler(std::string type, Handler handler) {
 void HostSession::SendError(const json::value& re, const absl::Status& status) {
   OMNI_LOG(kInfo, "session", "error reply (", nm::WireCodeName(nm::WireCodeOf(status)),
            "): ", status.message());
-  send_(nm::MakeErrorFrame(re, status));
+  (void)send_(nm::MakeErrorFrame(re, status));
 }
 
 void HostSession::OnFrame(nm::DecodedFrame&& frame) {
@@ -94,7 +94,7 @@ void HostSession::Dispatch(json::object&& message) {
       SendError(re, ping.status());
       return;
     }
-    send_(json::value_from(nm::Pong{re, std::move(ping->payload)}));
+    SendReply(re, json::value_from(nm::Pong{nullptr, std::move(ping->payload)}).as_object());
     return;
   }
   if (!handshake_done_) {
@@ -108,15 +108,19 @@ void HostSession::Dispatch(json::object&& message) {
                                 base::Cat("\"", type, "\" is not available in this build yet")));
     return;
   }
-  handler->second(message, [this, re](json::object reply) {
-    reply["re"] = re;
-    send_(reply);
-  });
+  handler->second(message, [this, re](json::object reply) { SendReply(re, std::move(reply)); });
+}
+
+void HostSession::SendReply(const json::value& re, json::object reply) {
+  reply["re"] = re;
+  absl::Status sent = send_(reply);
+  if (!sent.ok())
+    SendError(re, sent);
 }
 
 void HostSession::Publish(json::value message) {
   if (handshake_done_) {
-    send_(message);
+    (void)send_(message);
     return;
   }
   if (held_.size() >= kMaxHeldFrames)

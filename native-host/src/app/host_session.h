@@ -18,7 +18,9 @@ namespace omnibridge::app {
 
 class HostSession {
  public:
-  using Send = std::function<void(const boost::json::value& message)>;
+  // Writes one message to the browser; an error (e.g. a reply over the 1 MiB browser limit)
+  // makes the session answer the request with an error frame instead.
+  using Send = std::function<absl::Status(const boost::json::value& message)>;
   // Replies to one request: the handler calls it exactly once (now or later) with an `ack`,
   // `error` or typed reply object; HostSession fills in `re`.
   using Reply = std::function<void(boost::json::object reply)>;
@@ -50,6 +52,7 @@ class HostSession {
  private:
   void Dispatch(boost::json::object&& message);
   void SendError(const boost::json::value& re, const absl::Status& status);
+  void SendReply(const boost::json::value& re, boost::json::object reply);
 
   Options options_;
   Send send_;

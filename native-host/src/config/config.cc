@@ -166,9 +166,13 @@ bool HasType(const json::value& v, Type type) {
   return false;
 }
 
+// Validates `object` (a layer or a sub-object of one). With `errors` given (lenient mode), an
+// invalid key is erased from `object` and its error listed instead of failing.
 absl::Status ValidateObject(const std::string& file, const std::string& prefix,
-                            const json::object& object, std::vector<Warning>* warnings) {
-  for (const auto& [key, value] : object) {
+                            json::object& object, std::vector<Warning>* warnings,
+                            std::vector<std::string>* errors = nullptr) {
+  std::vector<std::string> dropped;
+  for (auto& [key, value] : object) {
     std::string key_text(key);
     std::string path = prefix.empty() ? key_text : absl::StrCat(prefix, ".", key_text);
     const KeyRule* rule = FindRule(path);
@@ -177,21 +181,28 @@ absl::Status ValidateObject(const std::string& file, const std::string& prefix,
         warnings->push_back({file, path, "unknown key (ignored)"});
       continue;
     }
+    std::string reason;
     if (!HasType(value, rule->type)) {
-      return absl::InvalidArgumentError(
-          base::Cat(file, ": ", path, ": must be of type ", TypeName(rule->type)));
+      reason = base::Cat("must be of type ", TypeName(rule->type));
+    } else if (rule->check) {
+      reason = rule->check(value);
     }
-    if (rule->check) {
-      std::string reason = rule->check(value);
-      if (!reason.empty())
-        return absl::InvalidArgumentError(absl::StrCat(file, ": ", path, ": ", reason));
+    if (!reason.empty()) {
+      std::string message = base::Cat(file, ": ", path, ": ", reason);
+      if (errors == nullptr)
+        return absl::InvalidArgumentError(message);
+      errors->push_back(std::move(message));
+      dropped.push_back(key_text);
+      continue;
     }
     if (rule->type == Type::kObject && !rule->opaque) {
-      absl::Status status = ValidateObject(file, path, value.get_object(), warnings);
+      absl::Status status = ValidateObject(file, path, value.get_object(), warnings, errors);
       if (!status.ok())
         return status;
     }
   }
+  for (const std::string& key : dropped)
+    object.erase(key);
   return absl::OkStatus();
 }
 
@@ -208,7 +219,8 @@ void MergeInto(json::object& base, const json::object& layer) {
 }
 
 absl::StatusOr<std::optional<json::object>> ReadLayer(const std::string& path,
-                                                      std::vector<Warning>* warnings) {
+                                                      std::vector<Warning>* warnings,
+                                                      std::vector<std::string>* errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return std::optional<json::object>();  // a layer that is not deployed
@@ -232,7 +244,7 @@ absl::StatusOr<std::optional<json::object>> ReadLayer(const std::string& path,
   if (!value.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": (file): must be a JSON object"));
   }
-  absl::Status status = ValidateObject(path, "", value.get_object(), warnings);
+  absl::Status status = ValidateObject(path, "", value.get_object(), warnings, errors);
   if (!status.ok())
     return status;
   return std::optional<json::object>(std::move(value.get_object()));
@@ -298,7 +310,8 @@ std::string Home() { return EnvOr("HOME", "/"); }
 
 absl::Status ValidateLayer(const std::string& file_label, const json::object& layer,
                            std::vector<Warning>* warnings) {
-  return ValidateObject(file_label, "", layer, warnings);
+  json::object copy = layer;
+  return ValidateObject(file_label, "", copy, warnings);
 }
 
 std::vector<std::pair<std::string, std::string>> KnownKeys() {
@@ -308,15 +321,20 @@ std::vector<std::pair<std::string, std::string>> KnownKeys() {
   return keys;
 }
 
-absl::StatusOr<LoadResult> Load(const Layers& layers) {
+absl::StatusOr<LoadResult> Load(const Layers& layers, LoadMode mode) {
   LoadResult result;
+  std::vector<std::string>* errors = mode == LoadMode::kLenient ? &result.errors : nullptr;
   json::object merged;
   auto apply_file = [&](const std::string& path) -> absl::Status {
     if (path.empty())
       return absl::OkStatus();
-    auto layer = ReadLayer(path, &result.warnings);
-    if (!layer.ok())
-      return layer.status();
+    auto layer = ReadLayer(path, &result.warnings, errors);
+    if (!layer.ok()) {
+      if (errors == nullptr)
+        return layer.status();
+      errors->push_back(std::string(layer.status().message()));
+      return absl::OkStatus();
+    }
     if (!layer->has_value())
       return absl::OkStatus();
     result.files_read.push_back(path);
@@ -339,7 +357,7 @@ absl::StatusOr<LoadResult> Load(const Layers& layers) {
         }
       }
     }
-    status = ValidateObject("managed settings", "", managed, &result.warnings);
+    status = ValidateObject("managed settings", "", managed, &result.warnings, errors);
     if (!status.ok())
       return status;
     MergeInto(merged, managed);
@@ -371,10 +389,12 @@ absl::StatusOr<LoadResult> Load(const Layers& layers) {
 
   if (!c.cti.ami.secret_file.empty() && c.cti.ami.secret.empty()) {
     std::ifstream in(c.cti.ami.secret_file, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cti.ami.secretFile: cannot read \"", c.cti.ami.secret_file, "\""));
-    }
+    std::string message =
+        absl::StrCat("cti.ami.secretFile: cannot read \"", c.cti.ami.secret_file, "\"");
+    if (!in && errors == nullptr)
+      return absl::InvalidArgumentError(message);
+    if (!in)
+      errors->push_back(std::move(message));
     std::getline(in, c.cti.ami.secret);
     while (!c.cti.ami.secret.empty() &&
            (c.cti.ami.secret.back() == '\r' || c.cti.ami.secret.back() == ' ')) {

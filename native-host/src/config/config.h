@@ -63,6 +63,9 @@ struct Warning {
 struct LoadResult {
   Config config;
   std::vector<Warning> warnings;
+  // Only in LoadMode::kLenient: each problem that dropped a key or a whole file, named like
+  // Load()'s errors.
+  std::vector<std::string> errors;
   std::vector<std::string> files_read;
 };
 
@@ -76,9 +79,15 @@ struct Layers {
   std::vector<std::string> default_allowed_origins;
 };
 
+enum class LoadMode {
+  kStrict,   // the first problem fails the load (doctor, route, tests)
+  kLenient,  // a bad key or unreadable file is dropped and listed in LoadResult::errors, so the
+             // browser session still starts and can show the admin what is wrong
+};
+
 // Loads and validates every layer. Errors name the file, the key and the reason, e.g.
 // "/etc/omnibridge/config.json: cti.ami.port: must be an integer from 1 to 65535".
-absl::StatusOr<LoadResult> Load(const Layers& layers);
+absl::StatusOr<LoadResult> Load(const Layers& layers, LoadMode mode = LoadMode::kStrict);
 
 // Validates one layer's JSON (as text) without merging: the same checks Load() applies.
 absl::Status ValidateLayer(const std::string& file_label, const boost::json::object& layer,
