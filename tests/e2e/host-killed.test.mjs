@@ -4,10 +4,11 @@ import {test} from 'node:test';
 import {shadowEval, startStack, waitFor} from './lib/stack.mjs';
 
 test('host killed: badge shows it, the extension reconnects', {timeout: 60000}, async (t) => {
-  const s = await startStack(t);
+  const s = await startStack(t, {needs: 'host'});
   await s.waitHostReady();
   const tab = await s.openCrmTab('/');
   await waitFor(async () => (await s.badge()) !== 'OFF', 'a badge for a live link');
+  if (!s.acd) assert.equal(await s.badge(), 'CTI', 'host up, no ACD: the badge blames the CTI link');
   const [pid] = s.liveHostPids();
   assert.ok(pid);
 

@@ -7,7 +7,7 @@
 import {chromium} from 'playwright-core';
 import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync} from 'node:fs';
-import {connect} from 'node:net';
+import {connect, createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -61,12 +61,14 @@ function findBuilt(rel) {
   return null;
 }
 
-export function chooseBackend() {
+/** `needs`: 'acd' (host + pbx-sim) or 'host' (the host alone is enough: its link tests). */
+export function chooseBackend(needs = 'acd') {
   if (process.env.E2E_BACKEND === 'fake') return {kind: 'fake'};
   const host = process.env.OMNIBRIDGE_HOST ?? findBuilt('native-host/src/app/omnibridge-host');
   const pbx = process.env.OMNIBRIDGE_PBX_SIM ?? findBuilt('tools/pbx-sim/pbx-sim');
   if (host && pbx) return {kind: 'real', host, pbx};
-  if (process.env.E2E_BACKEND === 'real') throw new Error('E2E_BACKEND=real but omnibridge-host or pbx-sim not found');
+  if (host && needs === 'host') return {kind: 'real', host, pbx: null};
+  if (process.env.E2E_BACKEND === 'real' && needs !== 'host') throw new Error('E2E_BACKEND=real but omnibridge-host or pbx-sim not found');
   process.stderr.write('e2e: omnibridge-host/pbx-sim not built: using the FakeBackend stand-in\n');
   return {kind: 'fake'};
 }
@@ -97,6 +99,16 @@ export function controlCommand(port, cmd, timeoutMs = 3000) {
     s.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
+    });
+  });
+}
+
+function unusedPort() {
+  return new Promise((r) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address();
+      srv.close(() => r(port));
     });
   });
 }
@@ -157,7 +169,7 @@ export function field(action, key) {
  * Starts everything for one test. `t` is the node:test context (cleanup registered on it).
  * Returns handles; `close()` is idempotent and also runs on t.after.
  */
-export async function startStack(t, {configureCrm = true} = {}) {
+export async function startStack(t, {configureCrm = true, needs = 'acd'} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'omnibridge-e2e-'));
   const cleanups = [];
   const cleanup = async () => {
@@ -171,7 +183,9 @@ export async function startStack(t, {configureCrm = true} = {}) {
   };
   t.after(cleanup);
   try {
-    const choice = chooseBackend();
+    const choice = chooseBackend(needs);
+    process.stderr.write(`e2e: backend ${choice.kind === 'fake' ? 'FakeBackend stand-in' :
+      `omnibridge-host ${choice.host}${choice.pbx ? ` + pbx-sim ${choice.pbx}` : ' alone (no ACD)'}`}\n`);
     const pidFile = join(dir, 'host.pids');
     const wrapper = join(dir, 'omnibridge-host-wrapper.sh');
     let control;
@@ -179,12 +193,15 @@ export async function startStack(t, {configureCrm = true} = {}) {
     const env = {XDG_CONFIG_HOME: join(dir, 'config'), XDG_STATE_HOME: join(dir, 'state')};
     let target;
     if (choice.kind === 'real') {
-      const pbx = await startPbxSim(choice.pbx);
-      cleanups.push(async () => {
-        pbx.child.kill('SIGTERM');
-        await sleep(50);
-        pbx.child.kill('SIGKILL');
-      });
+      let pbx = {ami: await unusedPort(), control: null};  // host alone: its CTI link stays down
+      if (choice.pbx) {
+        pbx = await startPbxSim(choice.pbx);
+        cleanups.push(async () => {
+          pbx.child.kill('SIGTERM');
+          await sleep(50);
+          pbx.child.kill('SIGKILL');
+        });
+      }
       control = pbx.control;
       const config = {
         allowedOrigins: [`chrome-extension://${EXTENSION_ID}/`],
@@ -262,7 +279,11 @@ export async function startStack(t, {configureCrm = true} = {}) {
     const inExtension = (fn, arg) => extPage.evaluate(fn, arg);
 
     const stack = {
-      backend: choice.kind, dir, control: (cmd) => controlCommand(control, cmd), fake, crm, context, extPage, dialogs,
+      backend: choice.kind, acd: choice.kind === 'fake' || !!choice.pbx, dir,
+      control: (cmd) => {
+        if (!control) throw new Error('no ACD in this stack (host-only)');
+        return controlCommand(control, cmd);
+      }, fake, crm, context, extPage, dialogs,
       inExtension, extUrl, hostPids, alive,
       liveHostPids: () => hostPids().filter(alive),
       status: () => inExtension(() => chrome.runtime.sendMessage({kind: 'status.get'}).then((r) => r.result)),
@@ -270,11 +291,12 @@ export async function startStack(t, {configureCrm = true} = {}) {
       async actions() {
         return (await controlCommand(control, {cmd: 'actions'})) ?? {};
       },
-      async waitHostReady(timeoutMs = 15000) {
+      /** Waits for the host link (and, when the stack has an ACD, the CTI link) to be up. */
+      async waitHostReady(timeoutMs = 15000, {cti = stack.acd} = {}) {
         return waitFor(async () => {
           const s = await stack.status();
-          return s?.host?.state === 'ready' && s?.cti?.state === 'up' ? s : null;
-        }, 'host ready and CTI up', timeoutMs);
+          return s?.host?.state === 'ready' && (!cti || s?.cti?.state === 'up') ? s : null;
+        }, cti ? 'host ready and CTI up' : 'host ready', timeoutMs);
       },
       async openCrmTab(path = '/') {
         const page = await context.newPage();
