@@ -511,7 +511,10 @@ void AmiLink::Impl::ScheduleTick() {
   if (tick_armed_ || stopped_)
     return;
   tick_armed_ = true;
-  auto interval = std::clamp(options_.ping_interval / 4, absl::Milliseconds(10), absl::Seconds(1));
+  // Fine enough for the shortest of the timings it enforces.
+  const absl::Duration finest =
+      std::min({options_.ping_interval, options_.action_timeout, options_.fully_booted_wait});
+  const absl::Duration interval = std::clamp(finest / 4, absl::Milliseconds(10), absl::Seconds(1));
   tick_timer_.expires_after(ToChrono(interval));
   auto self = shared_from_this();
   tick_timer_.async_wait([self](error_code ec) {
