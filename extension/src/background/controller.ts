@@ -77,9 +77,9 @@ export class Controller {
         return;
       case 'interaction.update': {
         if (!isInteraction(frame.interaction)) return;
-        const {toast} = await this.state.updateInteraction(frame.interaction);
+        // The ringing toast follows the snapshot in the primary tab (content/cards.ts).
+        await this.state.updateInteraction(frame.interaction);
         await this.publish();
-        if (toast) await this.deliver({kind: 'toast.incoming', interaction: frame.interaction});
         return;
       }
       case 'interaction.ended':
@@ -159,11 +159,15 @@ export class Controller {
     await Promise.all(this.state.tabIds().map((id) => this.platform.sendToTab(id, message).catch(() => {})));
   }
 
-  /** Pushes the current state to every CRM tab and to the badge. */
+  /**
+   * Pushes the current state to every CRM tab and to the badge. Snapshots are sent in order but
+   * not awaited: a slow tab must not hold up the next frame (a pop).
+   */
   private async publish(): Promise<void> {
     this.platform.setBadge(computeBadge(this.port.status, this.state.cti(), this.state.agent()));
-    await Promise.all(this.state.tabIds().map((id) =>
-      this.platform.sendToTab(id, {kind: 'state', snapshot: this.snapshot(id)}).catch(() => {})));
+    for (const id of this.state.tabIds()) {
+      this.platform.sendToTab(id, {kind: 'state', snapshot: this.snapshot(id)}).catch(() => {});
+    }
   }
 
   snapshot(tabId?: number): Snapshot {

@@ -19,8 +19,6 @@ export interface CrmTab {
 interface State {
   /** `${interactionId}\n${flow}` → epoch ms when that run was delivered. */
   popped: Record<string, number>;
-  /** interactionId → epoch ms when the incoming toast was shown. */
-  toasted: Record<string, number>;
   live: Record<string, Interaction>;
   offers: Record<string, OfferEntry>;
   pendingRuns: PopflowRun[];
@@ -31,7 +29,7 @@ interface State {
 }
 
 const KEYS: Array<keyof State> = [
-  'popped', 'toasted', 'live', 'offers', 'pendingRuns', 'tabs', 'designatedTab', 'agent', 'cti',
+  'popped', 'live', 'offers', 'pendingRuns', 'tabs', 'designatedTab', 'agent', 'cti',
 ];
 
 /** Delivery marks are kept this long, then pruned. */
@@ -40,7 +38,7 @@ const MAX_PENDING_RUNS = 50;
 
 function fresh(): State {
   return {
-    popped: {}, toasted: {}, live: {}, offers: {}, pendingRuns: [], tabs: {},
+    popped: {}, live: {}, offers: {}, pendingRuns: [], tabs: {},
     designatedTab: null, agent: null, cti: null,
   };
 }
@@ -76,9 +74,7 @@ export class SessionState {
 
   private prune(): void {
     const cutoff = this.now() - MARK_TTL_MS;
-    for (const map of [this.s.popped, this.s.toasted]) {
-      for (const [k, t] of Object.entries(map)) if (t < cutoff) delete map[k];
-    }
+    for (const [k, t] of Object.entries(this.s.popped)) if (t < cutoff) delete this.s.popped[k];
   }
 
   // --- pops ------------------------------------------------------------------------------------
@@ -119,24 +115,15 @@ export class SessionState {
 
   // --- interactions ----------------------------------------------------------------------------
 
-  /**
-   * Applies a snapshot. Returns `toast: true` the first time an interaction is seen offered (only
-   * once per interaction, whatever is repeated later).
-   */
-  async updateInteraction(i: Interaction): Promise<{toast: boolean}> {
-    let toast = false;
+  /** Applies a snapshot (idempotent: the host may repeat it). */
+  async updateInteraction(i: Interaction): Promise<void> {
     if (i.state === 'ended') {
       delete this.s.live[i.interactionId];
       delete this.s.offers[i.interactionId];
     } else {
       this.s.live[i.interactionId] = i;
-      if (i.state === 'offered' && this.s.toasted[i.interactionId] === undefined) {
-        this.s.toasted[i.interactionId] = this.now();
-        toast = true;
-      }
     }
-    await this.write('live', 'toasted', 'offers');
-    return {toast};
+    await this.write('live', 'offers');
   }
 
   async endInteraction(interactionId: string): Promise<void> {

@@ -73,9 +73,6 @@ function main(): void {
       case 'state':
         apply(message.snapshot);
         break;
-      case 'toast.incoming':
-        cards.incoming(message.interaction);
-        break;
       case 'offer':
         cards.showOffer(message.entry);
         break;

@@ -129,7 +129,9 @@ export async function runPopflow(run: PopflowRun, deps: PopflowDeps): Promise<vo
       result.ok = false;
       result.error = e instanceof Error ? e.message : String(e);
     }
-    await deps.report(result).catch(() => {});
+    // Posted at once and in order; not awaited, so the pop does not wait for the worker's answer.
+    // A message already posted is delivered even when the navigation below replaces this page.
+    deps.report(result).catch(() => {});
   }
   if (navigation !== null) deps.navigate(navigation);
 }

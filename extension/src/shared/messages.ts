@@ -57,7 +57,6 @@ export type HostRequestReply = {ok: true; reply: Record<string, unknown>} | {ok:
 export type ToContent =
   | {kind: 'state'; snapshot: Snapshot}
   | {kind: 'popflow.run'; run: PopflowRun; crm: CrmSettings | null}
-  | {kind: 'toast.incoming'; interaction: Interaction}
   | {kind: 'offer'; entry: OfferEntry}
   | {kind: 'offer.withdrawn'; interactionId: string};
 

@@ -21,9 +21,12 @@ const digits = (s) => String(s ?? '').replace(/[^0-9]/g, '');
 
 export function startCrmFixture() {
   const hits = [];
+  /** performance.timeOrigin + performance.now() of each hit, parallel to `hits`. */
+  const hitTimes = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     hits.push(url.pathname + url.search);
+    hitTimes.push(performance.timeOrigin + performance.now());
     const send = (code, html, headers = {}) => {
       res.writeHead(code, {'content-type': 'text/html; charset=utf-8', ...headers});
       res.end(html);
@@ -56,6 +59,7 @@ export function startCrmFixture() {
       resolve({
         origin: `http://127.0.0.1:${port}`,
         hits,
+        hitTimes,
         templates: {search: '/search?phone={{ani}}', record: '/contacts/{{recordId}}', newRecord: '/contacts/new?{{fields}}'},
         close: () => new Promise((r) => {
           server.closeAllConnections?.();
