@@ -1,5 +1,9 @@
 #include "pbx_sim_harness.h"
 
+#include <fstream>
+#include <sstream>
+#include <thread>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -7,17 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-#include <thread>
-
 namespace omnibridge::pbxsim::testing {
 namespace bp = boost::process;
 using Clock = std::chrono::steady_clock;
 
 std::string Packet::Get(const std::string& name) const {
   for (const auto& [k, v] : headers) {
-    if (k == name) return v;
+    if (k == name)
+      return v;
   }
   return "";
 }
@@ -25,14 +26,16 @@ std::string Packet::Get(const std::string& name) const {
 std::vector<std::string> Packet::GetAll(const std::string& name) const {
   std::vector<std::string> out;
   for (const auto& [k, v] : headers) {
-    if (k == name) out.push_back(v);
+    if (k == name)
+      out.push_back(v);
   }
   return out;
 }
 
 bool Packet::Has(const std::string& name) const {
   for (const auto& [k, v] : headers) {
-    if (k == name) return true;
+    if (k == name)
+      return true;
   }
   return false;
 }
@@ -41,8 +44,10 @@ std::vector<std::string> Packet::NameShape() const {
   std::vector<std::string> out;
   for (const auto& [k, v] : headers) {
     std::string name = k;
-    if (name.rfind("ChanVariable(", 0) == 0) name = "ChanVariable()";
-    if (!out.empty() && out.back() == name) continue;
+    if (name.rfind("ChanVariable(", 0) == 0)
+      name = "ChanVariable()";
+    if (!out.empty() && out.back() == name)
+      continue;
     out.push_back(name);
   }
   return out;
@@ -56,7 +61,8 @@ Packet ParsePacket(const std::string& raw) {
   size_t pos = 0;
   while (pos < raw.size()) {
     size_t end = raw.find("\r\n", pos);
-    if (end == std::string::npos) end = raw.size();
+    if (end == std::string::npos)
+      end = raw.size();
     std::string line = raw.substr(pos, end - pos);
     size_t colon = line.find(": ");
     if (colon != std::string::npos) {
@@ -76,7 +82,8 @@ std::vector<Packet> SplitPackets(const std::string& bytes) {
   size_t pos = 0;
   while (true) {
     size_t end = bytes.find("\r\n\r\n", pos);
-    if (end == std::string::npos) break;
+    if (end == std::string::npos)
+      break;
     out.push_back(ParsePacket(bytes.substr(pos, end - pos)));
     pos = end + 4;
   }
@@ -90,21 +97,22 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-std::map<std::string, std::set<std::vector<std::string>>> FixtureShapes(
-    const std::string& file) {
+std::map<std::string, std::set<std::vector<std::string>>> FixtureShapes(const std::string& file) {
   std::string bytes = ReadFile(file);
   size_t banner = bytes.find("\r\n");
-  if (banner != std::string::npos) bytes = bytes.substr(banner + 2);
+  if (banner != std::string::npos)
+    bytes = bytes.substr(banner + 2);
   std::map<std::string, std::set<std::vector<std::string>>> shapes;
   for (const Packet& p : SplitPackets(bytes)) {
-    if (!p.Has("Event")) continue;
+    if (!p.Has("Event"))
+      continue;
     shapes[p.Event()].insert(p.NameShape());
   }
   return shapes;
 }
 
 PbxSim::PbxSim(std::vector<std::string> extra_args) {
-  std::vector<std::string> args = {"--ami-port", "0", "--control-port", "0",
+  std::vector<std::string> args = {"--ami-port",           "0", "--control-port", "0",
                                    "--auth-fail-delay-ms", "50"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   child_ = bp::child(PBX_SIM_PATH, bp::args(args), bp::std_out > out_);
@@ -120,14 +128,16 @@ PbxSim::PbxSim(std::vector<std::string> extra_args) {
 }
 
 PbxSim::~PbxSim() {
-  if (control_fd_ >= 0) ::close(control_fd_);
+  if (control_fd_ >= 0)
+    ::close(control_fd_);
   if (child_.valid() && child_.running()) {
     ::kill(child_.id(), SIGTERM);
     auto deadline = Clock::now() + std::chrono::seconds(5);
     while (child_.running() && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (child_.running()) child_.terminate();
+    if (child_.running())
+      child_.terminate();
   }
   if (child_.valid()) {
     std::error_code ec;
@@ -151,29 +161,35 @@ boost::json::object PbxSim::Control(const std::string& json_line) {
     }
   }
   std::string req = json_line + "\n";
-  if (::send(control_fd_, req.data(), req.size(), MSG_NOSIGNAL) < 0) return {};
+  if (::send(control_fd_, req.data(), req.size(), MSG_NOSIGNAL) < 0)
+    return {};
   auto deadline = Clock::now() + std::chrono::seconds(5);
   while (control_buf_.find('\n') == std::string::npos && Clock::now() < deadline) {
     pollfd pfd{control_fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, 100) <= 0) continue;
+    if (::poll(&pfd, 1, 100) <= 0)
+      continue;
     char buf[65536];
     ssize_t n = ::recv(control_fd_, buf, sizeof(buf), 0);
-    if (n <= 0) return {};
+    if (n <= 0)
+      return {};
     control_buf_.append(buf, static_cast<size_t>(n));
   }
   size_t nl = control_buf_.find('\n');
-  if (nl == std::string::npos) return {};
+  if (nl == std::string::npos)
+    return {};
   std::string line = control_buf_.substr(0, nl);
   control_buf_.erase(0, nl + 1);
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(line, ec);
-  if (ec || !v.is_object()) return {};
+  if (ec || !v.is_object())
+    return {};
   return v.as_object();
 }
 
 AmiClient::AmiClient(int port, int rcvbuf) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  if (rcvbuf > 0)
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -185,15 +201,19 @@ AmiClient::AmiClient(int port, int rcvbuf) {
 }
 
 AmiClient::~AmiClient() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 bool AmiClient::Fill(Clock::time_point deadline) {
-  if (fd_ < 0 || eof_) return false;
+  if (fd_ < 0 || eof_)
+    return false;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  if (left.count() <= 0) return false;
+  if (left.count() <= 0)
+    return false;
   pollfd pfd{fd_, POLLIN, 0};
-  if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return false;
+  if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0)
+    return false;
   char buf[65536];
   ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
   if (n <= 0) {
@@ -207,7 +227,8 @@ bool AmiClient::Fill(Clock::time_point deadline) {
 std::string AmiClient::ReadBanner(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (buf_.find("\r\n") == std::string::npos) {
-    if (!Fill(deadline)) return "";
+    if (!Fill(deadline))
+      return "";
   }
   size_t end = buf_.find("\r\n") + 2;
   std::string banner = buf_.substr(0, end);
@@ -216,12 +237,14 @@ std::string AmiClient::ReadBanner(std::chrono::milliseconds timeout) {
 }
 
 void AmiClient::SendRaw(const std::string& bytes) {
-  if (fd_ >= 0) (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  if (fd_ >= 0)
+    (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
 }
 
 void AmiClient::Send(const std::string& action, const Headers& headers) {
   std::string out = "Action: " + action + "\r\n";
-  for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : headers)
+    out += k + ": " + v + "\r\n";
   out += "\r\n";
   SendRaw(out);
 }
@@ -229,7 +252,8 @@ void AmiClient::Send(const std::string& action, const Headers& headers) {
 std::optional<Packet> AmiClient::Next(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (buf_.find("\r\n\r\n") == std::string::npos) {
-    if (!Fill(deadline)) return std::nullopt;
+    if (!Fill(deadline))
+      return std::nullopt;
   }
   size_t end = buf_.find("\r\n\r\n");
   Packet p = ParsePacket(buf_.substr(0, end));
@@ -244,8 +268,10 @@ std::optional<Packet> AmiClient::WaitFor(const std::function<bool(const Packet&)
   while (Clock::now() < deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     auto p = Next(left);
-    if (!p) return std::nullopt;
-    if (pred(*p)) return p;
+    if (!p)
+      return std::nullopt;
+    if (pred(*p))
+      return p;
   }
   return std::nullopt;
 }
@@ -257,18 +283,21 @@ std::optional<Packet> AmiClient::WaitForEvent(const std::string& event,
 
 std::optional<Packet> AmiClient::WaitForResponse(const std::string& action_id,
                                                  std::chrono::milliseconds timeout) {
-  return WaitFor([&](const Packet& p) { return p.Has("Response") && p.Get("ActionID") == action_id; },
-                 timeout);
+  return WaitFor(
+      [&](const Packet& p) { return p.Has("Response") && p.Get("ActionID") == action_id; },
+      timeout);
 }
 
 bool AmiClient::WaitClosed(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
-  while (!eof_ && Clock::now() < deadline) Fill(deadline);
+  while (!eof_ && Clock::now() < deadline)
+    Fill(deadline);
   return eof_;
 }
 
 bool AmiClient::Login(const std::string& user, const std::string& secret) {
-  if (ReadBanner().empty()) return false;
+  if (ReadBanner().empty())
+    return false;
   Send("Login", {{"ActionID", "login-1"}, {"Username", user}, {"Secret", secret}});
   auto r = WaitForResponse("login-1");
   return r && r->Get("Response") == "Success";

@@ -26,7 +26,9 @@ struct Packet {
   std::string Get(const std::string& name) const;
   std::vector<std::string> GetAll(const std::string& name) const;
   bool Has(const std::string& name) const;
+
   std::string Event() const { return Get("Event"); }
+
   // Header names in order, with runs of the same name (ChanVariable x N) collapsed to one.
   std::vector<std::string> NameShape() const;
 };
@@ -44,8 +46,11 @@ class PbxSim {
  public:
   explicit PbxSim(std::vector<std::string> extra_args = {});
   ~PbxSim();
+
   int ami_port() const { return ami_port_; }
+
   int control_port() const { return control_port_; }
+
   // One control request; returns the reply object (empty object on transport failure).
   boost::json::object Control(const std::string& json_line);
   bool running();
@@ -63,6 +68,7 @@ class AmiClient {
  public:
   explicit AmiClient(int port, int rcvbuf = 0);
   ~AmiClient();
+
   bool connected() const { return fd_ >= 0; }
 
   // Reads the banner line (everything up to the first CRLF).
@@ -83,6 +89,7 @@ class AmiClient {
   bool Login(const std::string& user = "harmony", const std::string& secret = "harmony-secret");
 
   const std::vector<Packet>& history() const { return history_; }
+
   void ClearHistory() { history_.clear(); }
 
  private:

@@ -1,7 +1,5 @@
 // Integration tests: the real pbx-sim binary, raw AMI over TCP, compared with the Asterisk 22
 // captures in tests/fixtures/ami/asterisk-22 (tests run with the repository root as cwd).
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <set>
 #include <string>
@@ -9,15 +7,17 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include <openssl/evp.h>
+
 #include "pbx_sim_harness.h"
 
 namespace omnibridge::pbxsim::testing {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 const std::string kFixtures = "tests/fixtures/ami/asterisk-22/";
 
@@ -45,7 +45,8 @@ void ExpectShapesMatch(const std::vector<Packet>& packets, const std::string& fi
   for (const Packet& p : packets) {
     auto it = shapes.find(p.Event());
     // A failed Originate has no channel, so no ChanVariable; the captures have none.
-    if (it == shapes.end() || p.Get("Response") == "Failure") continue;
+    if (it == shapes.end() || p.Get("Response") == "Failure")
+      continue;
     ++compared;
     EXPECT_TRUE(it->second.count(p.NameShape()) > 0)
         << "event " << p.Event() << " has a header shape the capture never shows:\n"
@@ -65,14 +66,16 @@ std::vector<std::string> QueueLogLines(PbxSim& sim) {
   std::vector<std::string> out;
   auto reply = sim.Control(R"({"cmd":"queueLog"})");
   if (const auto* lines = reply.if_contains("lines")) {
-    for (const auto& l : lines->as_array()) out.emplace_back(l.as_string());
+    for (const auto& l : lines->as_array())
+      out.emplace_back(l.as_string());
   }
   return out;
 }
 
 bool HasLogLine(const std::vector<std::string>& lines, const std::string& needle) {
   for (const auto& l : lines) {
-    if (l.find(needle) != std::string::npos) return true;
+    if (l.find(needle) != std::string::npos)
+      return true;
   }
   return false;
 }
@@ -109,8 +112,8 @@ TEST(PbxSimAmi, Md5ChallengeLoginAndFailedLoginCloses) {
   ASSERT_TRUE(ch);
   EXPECT_THAT(ch->NameShape(), ElementsAre("Response", "ActionID", "Challenge"));
   std::string key = Md5Hex(ch->Get("Challenge") + "harmony-secret");
-  c.Send("Login", {{"ActionID", "login-2"}, {"AuthType", "MD5"}, {"Username", "harmony"},
-                   {"Key", key}});
+  c.Send("Login",
+         {{"ActionID", "login-2"}, {"AuthType", "MD5"}, {"Username", "harmony"}, {"Key", key}});
   auto ok = c.WaitForResponse("login-2");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->Get("Message"), "Authentication accepted");
@@ -119,7 +122,9 @@ TEST(PbxSimAmi, Md5ChallengeLoginAndFailedLoginCloses) {
   bad.ReadBanner();
   bad.Send("Challenge", {{"ActionID", "c"}, {"AuthType", "md5"}});
   ASSERT_TRUE(bad.WaitForResponse("c"));
-  bad.Send("Login", {{"ActionID", "l"}, {"AuthType", "MD5"}, {"Username", "harmony"},
+  bad.Send("Login", {{"ActionID", "l"},
+                     {"AuthType", "MD5"},
+                     {"Username", "harmony"},
                      {"Key", "00000000000000000000000000000000"}});
   auto fail = bad.WaitForResponse("l");
   ASSERT_TRUE(fail);
@@ -149,7 +154,8 @@ TEST(PbxSimAmi, PermissionDeniedBeforeLoginAndFramingErrors) {
   EXPECT_EQ(too_long->Get("Message"), "Failed to parse message: line too long");
 
   std::string many = "Action: Ping\r\nActionID: many-1\r\n";
-  for (int i = 0; i < 130; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 130; ++i)
+    many += "X-H" + std::to_string(i) + ": v\r\n";
   c.SendRaw(many + "\r\n");
   auto too_many = c.WaitForResponse("many-1");
   ASSERT_TRUE(too_many);
@@ -178,7 +184,8 @@ TEST(PbxSimAmi, QueueStatusEventListMatchesCapture) {
   EXPECT_EQ(done->Get("ListItems"), "6");
   std::vector<Packet> items;
   for (const Packet& p : c.history()) {
-    if (p.Get("ActionID") != "queuestatus-2" || !p.Has("Event")) continue;
+    if (p.Get("ActionID") != "queuestatus-2" || !p.Has("Event"))
+      continue;
     EXPECT_FALSE(p.Has("Privilege"));
     EXPECT_FALSE(p.Has("Timestamp"));
     items.push_back(p);
@@ -194,9 +201,13 @@ TEST(PbxSimAmi, RingallVoiceCallAnswerCancelCallerHangup) {
   PbxSim sim;
   AmiClient c(sim.ami_port());
   ASSERT_TRUE(c.Login());
-  c.Send("Originate", {{"ActionID", "originate-3"}, {"Channel", "Local/s@from-test"},
-                       {"Context", "test-caller"}, {"Exten", "s"}, {"Priority", "1"},
-                       {"CallerID", "\"Alice Example\" <+15551230001>"}, {"Async", "true"}});
+  c.Send("Originate", {{"ActionID", "originate-3"},
+                       {"Channel", "Local/s@from-test"},
+                       {"Context", "test-caller"},
+                       {"Exten", "s"},
+                       {"Priority", "1"},
+                       {"CallerID", "\"Alice Example\" <+15551230001>"},
+                       {"Async", "true"}});
   auto queued = c.WaitForResponse("originate-3");
   ASSERT_TRUE(queued);
   EXPECT_EQ(queued->Get("Message"), "Originate successfully queued");
@@ -217,8 +228,11 @@ TEST(PbxSimAmi, RingallVoiceCallAnswerCancelCallerHangup) {
   std::string caller_one = SecondLeg(win.Get("Channel"));
   caller_one.back() = '1';
 
-  c.Send("Redirect", {{"ActionID", "redirect-4"}, {"Channel", SecondLeg(win.Get("DestChannel"))},
-                      {"Context", "agent-answer"}, {"Exten", "1001"}, {"Priority", "1"}});
+  c.Send("Redirect", {{"ActionID", "redirect-4"},
+                      {"Channel", SecondLeg(win.Get("DestChannel"))},
+                      {"Context", "agent-answer"},
+                      {"Exten", "1001"},
+                      {"Priority", "1"}});
   auto connect = c.WaitForEvent("AgentConnect");
   ASSERT_TRUE(connect);
   EXPECT_EQ(connect->Get("MemberName"), "Agent/1001");
@@ -249,10 +263,12 @@ TEST(PbxSimAmi, RingallVoiceCallAnswerCancelCallerHangup) {
     return p.Event() == "QueueMemberStatus" && p.Get("CallsTaken") == "1";
   });
   ASSERT_TRUE(qms);
-  auto twin = c.WaitFor([](const Packet& p) {
-    return p.Event() == "QueueMemberStatus" && p.Get("MemberName") == "Agent/1001" &&
-           p.Get("Queue") == "digital";
-  }, milliseconds(2000));
+  auto twin = c.WaitFor(
+      [](const Packet& p) {
+        return p.Event() == "QueueMemberStatus" && p.Get("MemberName") == "Agent/1001" &&
+               p.Get("Queue") == "digital";
+      },
+      milliseconds(2000));
   EXPECT_TRUE(twin);
   int ringing_status = 0;
   for (const Packet& p : c.history()) {
@@ -302,9 +318,13 @@ TEST(PbxSimAmi, DigitalOfferDeclineNextMemberAcceptComplete) {
                                        "OB_CRM_URL=https%3A%2F%2Fcrm%2F42"}));
 
   // A second virtual call for the same interaction fails while the first lives.
-  c.Send("Originate", {{"ActionID", "dup"}, {"Channel", "Local/digital@omnibridge-task/n"},
-                       {"Application", "Wait"}, {"Data", "1"}, {"Async", "true"},
-                       {"ChannelId", "itx-42-a"}, {"OtherChannelId", "itx-42-b"}});
+  c.Send("Originate", {{"ActionID", "dup"},
+                       {"Channel", "Local/digital@omnibridge-task/n"},
+                       {"Application", "Wait"},
+                       {"Data", "1"},
+                       {"Async", "true"},
+                       {"ChannelId", "itx-42-a"},
+                       {"OtherChannelId", "itx-42-b"}});
   auto dup = c.WaitFor([](const Packet& p) {
     return p.Event() == "OriginateResponse" && p.Get("ActionID") == "dup";
   });
@@ -350,8 +370,8 @@ TEST(PbxSimAmi, DigitalOfferDeclineNextMemberAcceptComplete) {
 
   auto log = QueueLogLines(sim);
   EXPECT_TRUE(HasLogLine(log, "|itx-42-b|digital|NONE|ENTERQUEUE|itx-42|chat42|1"));
-  EXPECT_TRUE(HasLogLine(log, "|itx-42-b|digital|Agent/" + first->Get("Interface").substr(6, 4) +
-                                  "|RINGNOANSWER|"));
+  EXPECT_TRUE(HasLogLine(
+      log, "|itx-42-b|digital|Agent/" + first->Get("Interface").substr(6, 4) + "|RINGNOANSWER|"));
   EXPECT_TRUE(HasLogLine(log, "|itx-42-b|digital|Agent/" + agent + "|CONNECT|"));
   EXPECT_TRUE(HasLogLine(log, "|itx-42-b|digital|Agent/" + agent + "|COMPLETEAGENT|"));
 }
@@ -360,16 +380,20 @@ TEST(PbxSimAmi, QueuePauseEveryQueueOfAnInterface) {
   PbxSim sim;
   AmiClient c(sim.ami_port());
   ASSERT_TRUE(c.Login());
-  c.Send("QueueAdd", {{"ActionID", "add"}, {"Queue", "digital"},
-                      {"Interface", "Local/1001@agents/n"}, {"MemberName", "Agent/1001"},
+  c.Send("QueueAdd", {{"ActionID", "add"},
+                      {"Queue", "digital"},
+                      {"Interface", "Local/1001@agents/n"},
+                      {"MemberName", "Agent/1001"},
                       {"StateInterface", "hint:1001@agent-hints"}});
   auto added = c.WaitForResponse("add");
   ASSERT_TRUE(added);
   EXPECT_EQ(added->Get("Message"), "Added interface to queue");
   ASSERT_TRUE(c.WaitForEvent("QueueMemberAdded"));
 
-  c.Send("QueuePause", {{"ActionID", "queuepause-3"}, {"Interface", "Local/1001@agents/n"},
-                        {"Paused", "true"}, {"Reason", "Lunch"}});
+  c.Send("QueuePause", {{"ActionID", "queuepause-3"},
+                        {"Interface", "Local/1001@agents/n"},
+                        {"Paused", "true"},
+                        {"Reason", "Lunch"}});
   auto resp = c.WaitForResponse("queuepause-3");
   ASSERT_TRUE(resp);
   EXPECT_EQ(resp->Get("Message"), "Interface paused successfully");
@@ -387,15 +411,17 @@ TEST(PbxSimAmi, QueuePauseEveryQueueOfAnInterface) {
   EXPECT_EQ(queues, (std::set<std::string>{"support", "digital"}));
   ExpectShapesMatch(pauses, "transcript-pause.txt", 2);
 
-  c.Send("QueuePause", {{"ActionID", "queuepause-4"}, {"Interface", "Local/1001@agents/n"},
-                        {"Queue", "support"}, {"Paused", "false"}});
+  c.Send("QueuePause", {{"ActionID", "queuepause-4"},
+                        {"Interface", "Local/1001@agents/n"},
+                        {"Queue", "support"},
+                        {"Paused", "false"}});
   auto unpause = c.WaitForEvent("QueueMemberPause");
   ASSERT_TRUE(unpause);
   EXPECT_EQ(unpause->Get("Paused"), "0");
   EXPECT_EQ(unpause->Get("PausedReason"), "");
 
-  c.Send("QueuePause", {{"ActionID", "nf"}, {"Interface", "Local/9999@agents/n"},
-                        {"Paused", "true"}});
+  c.Send("QueuePause",
+         {{"ActionID", "nf"}, {"Interface", "Local/9999@agents/n"}, {"Paused", "true"}});
   auto nf = c.WaitForResponse("nf");
   ASSERT_TRUE(nf);
   EXPECT_EQ(nf->Get("Message"), "Interface not found");
@@ -423,7 +449,8 @@ TEST(PbxSimAmi, BootDelayHidesQueueActionsUntilFullyBooted) {
   auto early = c.WaitForResponse("qs");
   ASSERT_TRUE(early);
   EXPECT_THAT(early->Get("Message"), HasSubstr("Invalid/unknown command"));
-  for (const Packet& p : c.history()) EXPECT_NE(p.Event(), "FullyBooted");
+  for (const Packet& p : c.history())
+    EXPECT_NE(p.Event(), "FullyBooted");
   ASSERT_TRUE(c.WaitForEvent("FullyBooted", seconds(5)));
   c.Send("QueueStatus", {{"ActionID", "qs2"}});
   auto later = c.WaitForResponse("qs2");
@@ -458,7 +485,8 @@ TEST(PbxSimControl, CallsMembersErrorsAndConnectionControl) {
   auto members = sim.Control(R"({"cmd":"members"})");
   bool busy = false;
   for (const auto& m : members.at("members").as_array()) {
-    if (m.at("interface") == "Local/1002@omnibridge-task/n") busy = m.at("status") == 2;
+    if (m.at("interface") == "Local/1002@omnibridge-task/n")
+      busy = m.at("status") == 2;
   }
   EXPECT_TRUE(busy) << "a voice call makes the shared hint busy for digital too";
   auto calls = sim.Control(R"({"cmd":"calls"})");
@@ -487,12 +515,15 @@ TEST(PbxSimAmi, SlowReaderIsDisconnected) {
   PbxSim sim({"--max-backlog-bytes", "65536", "--write-timeout-ms", "200"});
   AmiClient slow(sim.ami_port(), /*rcvbuf=*/4096);
   ASSERT_TRUE(slow.Login());
-  // Many calls, never read: the output backlog must be cut, not grow without bound.
-  for (int i = 0; i < 200; ++i) {
-    auto r = sim.Control(R"({"cmd":"call","channel":"chat"})");
-    ASSERT_EQ(r.at("ok"), true);
-  }
-  std::this_thread::sleep_for(milliseconds(500));
+  // Pipelined QueueStatus requests (about 3 KB of answer each) and a few calls, never read:
+  // the output backlog must be cut off, not grow without bound.
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(sim.Control(R"({"cmd":"call","channel":"chat"})").at("ok"), true);
+  std::string burst;
+  for (int i = 0; i < 4000; ++i)
+    burst += "Action: QueueStatus\r\nActionID: s" + std::to_string(i) + "\r\n\r\n";
+  slow.SendRaw(burst);
+  std::this_thread::sleep_for(milliseconds(1500));
   auto closed = sim.Control(R"({"cmd":"disconnectClients"})");
   EXPECT_EQ(closed.at("closed"), 0) << "the slow reader should already be gone";
   EXPECT_TRUE(sim.running());
