@@ -15,7 +15,7 @@ test('inbound call pops the caller\'s record in the CRM tab', {timeout: 60000}, 
   await waitFor(() => tab.url().endsWith('/contacts/1001'), 'the tab to show the caller\'s record', 15000);
   await tab.waitForSelector('#record-name');
   assert.equal(await tab.textContent('#record-name'), 'Alice Example');
-  assert.equal(s.crm.hits.filter((h) => h.startsWith('/search')).length, 1, 'one search pop');
+  assert.equal((await s.searches()).length, 1, 'one search pop');
 
   // after the navigation the content script is back and the bar lists the live call
   const names = await waitFor(async () => {
@@ -30,5 +30,5 @@ test('inbound call pops the caller\'s record in the CRM tab', {timeout: 60000}, 
   await waitFor(async () => (await shadowEval(tab, (root) => root.querySelectorAll('[data-ob="caller-name"]').length)) === 1,
       'the live call after reload');
   await new Promise((r) => setTimeout(r, 500));
-  assert.equal(s.crm.hits.filter((h) => h.startsWith('/search')).length, 1, 'still one search pop');
+  assert.equal((await s.searches()).length, 1, 'still one search pop');
 });

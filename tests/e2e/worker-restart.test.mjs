@@ -26,7 +26,7 @@ test('service worker stopped mid-call: comes back, no duplicate pop, bar correct
 
   // the resynced host may announce the call (and its pop) again: the tab must not pop twice
   await new Promise((r) => setTimeout(r, 1500));
-  assert.equal(s.crm.hits.filter((h) => h.startsWith('/search')).length, 1, 'exactly one pop');
+  assert.equal((await s.searches()).length, 1, 'exactly one pop');
   assert.ok(tab.url().endsWith('/contacts/1001'));
   const bar = await waitFor(() => shadowEval(tab, (root) => ({
     names: [...root.querySelectorAll('[data-ob="caller-name"]')].map((e) => e.textContent),

@@ -20,7 +20,7 @@ const afters = [];
 const t = {after: (fn) => afters.push(fn)};
 let failed = false;
 try {
-  const s = await startStack(t);
+  const s = await startStack(t, {crmSite: 'fixture'});
   await s.waitHostReady();
   const tab = await s.openCrmTab('/');
   await tab.addInitScript(() => {
@@ -49,7 +49,7 @@ try {
   const toRequest = [];
   const toUnload = [];
   for (let i = 0; i < calls; i++) {
-    const hitsBefore = s.crm.hits.length;
+    const hitsBefore = s.crm.hitList.length;
     const t0 = performance.timeOrigin + performance.now();
     const reply = await s.control({cmd: 'call', from: '+15551234', name: 'Alice Example', queue: 'support'});
     const got = await waitFor(async () => {
@@ -63,7 +63,7 @@ try {
     }, `pop ${i + 1}`, 10000, 2);
     total.push(got.at - t0);
     if (navRequestedAt > t0) toUnload.push(navRequestedAt - t0);
-    const searchHit = s.crm.hits.findIndex((h, j) => j >= hitsBefore && h.startsWith('/search'));
+    const searchHit = s.crm.hitList.findIndex((h, j) => j >= hitsBefore && h.startsWith('/search'));
     if (searchHit >= 0) toRequest.push(s.crm.hitTimes[searchHit] - t0);
     pageLoad.push(got.at - got.nav);
     await s.control(reply?.id ? {cmd: 'hangup', id: reply.id} : {cmd: 'hangup'});

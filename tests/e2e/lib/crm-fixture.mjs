@@ -24,6 +24,7 @@ export function startCrmFixture() {
   /** performance.timeOrigin + performance.now() of each hit, parallel to `hits`. */
   const hitTimes = [];
   const server = createServer((req, res) => {
+    // (hits: every path requested, for the tests; hitTimes: when, for the benchmark)
     const url = new URL(req.url, 'http://x');
     hits.push(url.pathname + url.search);
     hitTimes.push(performance.timeOrigin + performance.now());
@@ -58,7 +59,9 @@ export function startCrmFixture() {
       const {port} = server.address();
       resolve({
         origin: `http://127.0.0.1:${port}`,
-        hits,
+        kind: 'fixture',
+        hitList: hits,
+        hits: async () => [...hits],
         hitTimes,
         templates: {search: '/search?phone={{ani}}', record: '/contacts/{{recordId}}', newRecord: '/contacts/new?{{fields}}'},
         close: () => new Promise((r) => {

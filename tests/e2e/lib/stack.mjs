@@ -61,6 +61,45 @@ function findBuilt(rel) {
   return null;
 }
 
+/** Starts tools/demo-crm (the demo's CRM site) on an ephemeral port. */
+function startDemoCrm() {
+  const server = join(ROOT, 'tools/demo-crm/server.mjs');
+  const child = spawn(process.execPath, [server, '--port', '0', '--host', '127.0.0.1'], {stdio: ['ignore', 'pipe', 'ignore']});
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`demo-crm printed no port: ${out}`));
+    }, 10000);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      out += d;
+      const i = out.indexOf('\n');
+      if (i < 0) return;
+      clearTimeout(timer);
+      const {port} = JSON.parse(out.slice(0, i));
+      const origin = `http://127.0.0.1:${port}`;
+      const settings = JSON.parse(readFileSync(join(ROOT, 'tools/demo-crm/adapter-settings.json'), 'utf8'));
+      resolvePromise({
+        origin, kind: 'demo-crm', templates: settings.templates,
+        async hits() {
+          const r = await fetch(`${origin}/api/hits`);
+          return (await r.json()).hits.map((h) => (typeof h === 'string' ? h : h.path ?? String(h)));
+        },
+        close: () => new Promise((r) => {
+          child.once('exit', () => r());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        }),
+      });
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`demo-crm exited (${code})`));
+    });
+  });
+}
+
 /** `needs`: 'acd' (host + pbx-sim) or 'host' (the host alone is enough: its link tests). */
 export function chooseBackend(needs = 'acd') {
   if (process.env.E2E_BACKEND === 'fake') return {kind: 'fake'};
@@ -169,7 +208,7 @@ export function field(action, key) {
  * Starts everything for one test. `t` is the node:test context (cleanup registered on it).
  * Returns handles; `close()` is idempotent and also runs on t.after.
  */
-export async function startStack(t, {configureCrm = true, needs = 'acd'} = {}) {
+export async function startStack(t, {configureCrm = true, needs = 'acd', crmSite = 'demo'} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'omnibridge-e2e-'));
   const cleanups = [];
   const cleanup = async () => {
@@ -254,7 +293,10 @@ export async function startStack(t, {configureCrm = true, needs = 'acd'} = {}) {
       }
     };
 
-    const crm = await startCrmFixture();
+    // tools/demo-crm when it is there (the demo's site), else the small fixture; the bench asks
+    // for the fixture because it timestamps requests.
+    const useDemo = crmSite === 'demo' && existsSync(join(ROOT, 'tools/demo-crm/server.mjs')) && !process.env.E2E_CRM_FIXTURE;
+    const crm = useDemo ? await startDemoCrm() : await startCrmFixture();
     cleanups.push(() => crm.close());
 
     const ext = buildExtension();
@@ -297,6 +339,10 @@ export async function startStack(t, {configureCrm = true, needs = 'acd'} = {}) {
           const s = await stack.status();
           return s?.host?.state === 'ready' && (!cti || s?.cti?.state === 'up') ? s : null;
         }, cti ? 'host ready and CTI up' : 'host ready', timeoutMs);
+      },
+      /** Paths of the CRM's /search requests so far (each one is a search pop). */
+      async searches() {
+        return (await crm.hits()).filter((h) => h.startsWith('/search'));
       },
       async openCrmTab(path = '/') {
         const page = await context.newPage();

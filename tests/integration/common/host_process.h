@@ -63,6 +63,9 @@ class HostProcess {
   // Next complete frame from stdout, or an error after `timeout` (DeadlineExceeded) or at EOF
   // (OutOfRange). Fails (DataLoss) if stdout carries bytes that are not a frame.
   absl::StatusOr<boost::json::object> Read(absl::Duration timeout = absl::Seconds(10));
+  // Next frame that is a reply or an error: skips the host's unsolicited state frames
+  // (cti.status, agent.state, interaction.*, routing.*, popflow.run).
+  absl::StatusOr<boost::json::object> ReadReply(absl::Duration timeout = absl::Seconds(10));
   // Reads frames until one of `type` arrives (others are returned through `skipped`).
   absl::StatusOr<boost::json::object> ReadType(const std::string& type,
                                                absl::Duration timeout = absl::Seconds(10),

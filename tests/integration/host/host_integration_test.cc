@@ -31,7 +31,7 @@ std::string Code(const absl::StatusOr<json::object>& frame) {
 TEST(HostIntegrationTest, HelloIsAnsweredWithHello) {
   HostProcess host;
   ASSERT_TRUE(host.Send(HelloFrame()));
-  auto reply = host.Read();
+  auto reply = host.ReadReply();
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ((*reply)["type"], "hello");
   EXPECT_EQ((*reply)["re"], "h1");
@@ -47,10 +47,10 @@ TEST(HostIntegrationTest, OneByteWritesAreReassembled) {
   for (char c : bytes) {
     ASSERT_TRUE(host.WriteRaw(std::string(1, c)));
   }
-  auto hello = host.Read();
+  auto hello = host.ReadReply();
   ASSERT_TRUE(hello.ok()) << hello.status();
   EXPECT_EQ((*hello)["type"], "hello");
-  auto pong = host.Read();
+  auto pong = host.ReadReply();
   ASSERT_TRUE(pong.ok()) << pong.status();
   EXPECT_EQ(json::serialize(*pong), R"({"type":"pong","re":"p","payload":"one byte at a time"})");
 }
@@ -64,14 +64,14 @@ TEST(HostIntegrationTest, OversizeFrameIsRefusedAndFrameSyncKept) {
   std::memcpy(header.data(), &length, 4);
   HostProcess fresh;
   ASSERT_TRUE(fresh.Send(HelloFrame()));
-  ASSERT_TRUE(fresh.Read().ok());
+  ASSERT_TRUE(fresh.ReadReply().ok());
   ASSERT_TRUE(fresh.WriteRaw(header));
   for (size_t i = 0; i < big.size(); i += 4096)
     ASSERT_TRUE(fresh.WriteRaw(big.substr(i, 4096)));
   ASSERT_TRUE(fresh.Send(json::object{{"type", "ping"}, {"id", "after"}, {"payload", 1}}));
-  auto error = fresh.Read();
+  auto error = fresh.ReadReply();
   EXPECT_EQ(Code(error), "frame_too_large");
-  auto pong = fresh.Read();
+  auto pong = fresh.ReadReply();
   ASSERT_TRUE(pong.ok()) << pong.status();
   EXPECT_EQ((*pong)["re"], "after");
 }
@@ -79,7 +79,7 @@ TEST(HostIntegrationTest, OversizeFrameIsRefusedAndFrameSyncKept) {
 TEST(HostIntegrationTest, MalformedInputGetsNamedErrorsAndSessionGoesOn) {
   HostProcess host;
   ASSERT_TRUE(host.Send(HelloFrame()));
-  ASSERT_TRUE(host.Read().ok());
+  ASSERT_TRUE(host.ReadReply().ok());
   std::string deep = std::string(100, '[') + std::string(100, ']');
   ASSERT_TRUE(host.WriteRaw(FrameBytes("{\"type\": \"ping\", ")));
   ASSERT_TRUE(host.WriteRaw(FrameBytes("{\"type\":\"ping\",\"payload\":" + deep + "}")));
@@ -87,17 +87,17 @@ TEST(HostIntegrationTest, MalformedInputGetsNamedErrorsAndSessionGoesOn) {
   ASSERT_TRUE(host.WriteRaw(FrameBytes("{\"type\":\"ping\",\"payload\":\"\xC3\x28\"}")));
   ASSERT_TRUE(host.WriteRaw(FrameBytes("{\"id\":\"x\"}")));
   ASSERT_TRUE(host.Send(json::object{{"type", "warp.drive"}, {"id", "w"}}));
-  EXPECT_EQ(Code(host.Read()), "invalid_json");
-  EXPECT_EQ(Code(host.Read()), "too_deep");
-  EXPECT_EQ(Code(host.Read()), "not_object");
-  EXPECT_EQ(Code(host.Read()), "invalid_utf8");
-  EXPECT_EQ(Code(host.Read()), "missing_type");
-  auto unknown = host.Read();
+  EXPECT_EQ(Code(host.ReadReply()), "invalid_json");
+  EXPECT_EQ(Code(host.ReadReply()), "too_deep");
+  EXPECT_EQ(Code(host.ReadReply()), "not_object");
+  EXPECT_EQ(Code(host.ReadReply()), "invalid_utf8");
+  EXPECT_EQ(Code(host.ReadReply()), "missing_type");
+  auto unknown = host.ReadReply();
   EXPECT_EQ(Code(unknown), "unknown_type");
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ((*unknown)["re"], "w");
   ASSERT_TRUE(host.Send(json::object{{"type", "ping"}, {"id", "still"}, {"payload", true}}));
-  auto pong = host.Read();
+  auto pong = host.ReadReply();
   ASSERT_TRUE(pong.ok());
   EXPECT_EQ((*pong)["type"], "pong");
 }
@@ -108,14 +108,14 @@ TEST(HostIntegrationTest, ReplyOverBrowserLimitBecomesAnError) {
                         R"("], "nm": {"maxFrameBytes": 4194304}})";
   HostProcess host(options);
   ASSERT_TRUE(host.Send(HelloFrame()));
-  ASSERT_TRUE(host.Read().ok());
+  ASSERT_TRUE(host.ReadReply().ok());
   std::string ping =
       R"({"type":"ping","id":"huge","payload":")" + std::string(1536 * 1024, 'y') + "\"}";
   uint32_t length = static_cast<uint32_t>(ping.size());
   std::string header(4, '\0');
   std::memcpy(header.data(), &length, 4);
   ASSERT_TRUE(host.WriteRaw(header + ping));
-  auto reply = host.Read();
+  auto reply = host.ReadReply();
   EXPECT_EQ(Code(reply), "frame_too_large");
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ((*reply)["re"], "huge");
@@ -125,7 +125,7 @@ TEST(HostIntegrationTest, RefusedOriginGetsErrorFrameAndExitCode2) {
   HostProcess::Options options;
   options.args = {"chrome-extension://notallowednotallowednotallowedno/"};
   HostProcess host(options);
-  auto error = host.Read();
+  auto error = host.ReadReply();
   EXPECT_EQ(Code(error), "origin_refused");
   EXPECT_EQ(host.WaitExit(absl::Seconds(10)), 2);
 }
@@ -135,7 +135,7 @@ TEST(HostIntegrationTest, WindowsParentWindowArgumentIsIgnored) {
   options.args = {OMNI_TEST_ORIGIN, "--parent-window=1234"};
   HostProcess host(options);
   ASSERT_TRUE(host.Send(HelloFrame()));
-  auto reply = host.Read();
+  auto reply = host.ReadReply();
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ((*reply)["type"], "hello");
 }
@@ -144,8 +144,8 @@ TEST(HostIntegrationTest, EofMeansCleanExitZeroAndOnlyFramesOnStdout) {
   HostProcess host;
   ASSERT_TRUE(host.Send(HelloFrame()));
   ASSERT_TRUE(host.Send(json::object{{"type", "ping"}, {"id", "1"}, {"payload", nullptr}}));
-  ASSERT_TRUE(host.Read().ok());
-  ASSERT_TRUE(host.Read().ok());
+  ASSERT_TRUE(host.ReadReply().ok());
+  ASSERT_TRUE(host.ReadReply().ok());
   absl::Time closed = absl::Now();
   host.CloseStdin();
   // Generous bound: a hang detector, not a performance claim (tests/bench measures it).
@@ -161,10 +161,10 @@ TEST(HostIntegrationTest, InvalidConfigIsReportedNotFatal) {
                         R"("], "cti": {"ami": {"port": "five"}}})";
   HostProcess host(options);
   ASSERT_TRUE(host.Send(HelloFrame()));
-  auto hello = host.Read();
+  auto hello = host.ReadReply();
   ASSERT_TRUE(hello.ok());
   EXPECT_EQ((*hello)["type"], "hello");
-  auto error = host.Read();
+  auto error = host.ReadReply();
   EXPECT_EQ(Code(error), "config_invalid");
   ASSERT_TRUE(error.ok());
   EXPECT_NE(std::string((*error)["message"].as_string()).find("cti.ami.port"), std::string::npos);
@@ -173,7 +173,7 @@ TEST(HostIntegrationTest, InvalidConfigIsReportedNotFatal) {
 TEST(HostIntegrationTest, LogsGoToTheStateDirectoryNeverStdout) {
   HostProcess host;
   ASSERT_TRUE(host.Send(json::object{{"type", "bogus"}, {"id", "b"}}));
-  EXPECT_EQ(Code(host.Read()), "unknown_type");
+  EXPECT_EQ(Code(host.ReadReply()), "unknown_type");
   host.CloseStdin();
   EXPECT_EQ(host.WaitExit(absl::Seconds(5)), 0);
   EXPECT_TRUE(host.AtCleanEof(absl::Seconds(1)));
