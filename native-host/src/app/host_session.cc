@@ -74,16 +74,19 @@ void HostSession::Dispatch(json::object&& message) {
       return;
     }
     bool first = !handshake_done_;
-    handshake_done_ = true;
+    // Frames published by on_hello are held, so the hello reply is the first frame sent.
     if (first && options_.on_hello)
       options_.on_hello(*hello);
-    send_(json::value_from(
+    handshake_done_ = true;
+    (void)send_(json::value_from(
         nm::HelloReply{re, nm::kProtocolVersion, options_.version, options_.capabilities}));
     if (first) {
       std::vector<json::value> held = std::move(held_);
       held_.clear();
       for (const json::value& frame : held)
-        send_(frame);
+        (void)send_(frame);
+      if (options_.after_hello)
+        options_.after_hello();
     }
     return;
   }

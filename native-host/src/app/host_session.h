@@ -29,8 +29,11 @@ class HostSession {
   struct Options {
     std::string version;
     std::vector<std::string> capabilities;
-    // Called once the extension's hello is accepted (before the hello reply is sent).
+    // Called once the extension's hello is accepted, before the hello reply is sent: handlers and
+    // capabilities added here are in effect for the reply.
     std::function<void(const nm::HelloRequest&)> on_hello;
+    // Called once after the hello reply and the frames held until then have been sent.
+    std::function<void()> after_hello;
   };
 
   HostSession(Options options, Send send);

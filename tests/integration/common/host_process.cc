@@ -182,7 +182,8 @@ absl::StatusOr<json::object> HostProcess::ReadReply(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (true) {
     auto frame = Read(deadline - absl::Now());
-    if (!frame.ok()) return frame.status();
+    if (!frame.ok())
+      return frame.status();
     const json::value* type = frame->if_contains("type");
     if (frame->contains("re") || (type && type->is_string() && type->get_string() == "error")) {
       return frame;
