@@ -45,7 +45,9 @@ void AmiParser::Feed(absl::string_view data, std::vector<Result>* out) {
     }
     if (line_too_long_)
       continue;
-    if (line_.size() >= kMaxLineBytes) {
+    // Asterisk's inbuf holds 1024 bytes including the line end, so a CRLF line carries at most
+    // 1022 characters (1023 with a bare LF).
+    if (line_.size() + 1 >= kMaxLineBytes) {
       // Like Asterisk, the packet is answered with an error once it ends; the rest of the
       // line is dropped here so that memory stays bounded.
       line_too_long_ = true;
