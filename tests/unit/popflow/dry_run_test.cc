@@ -1,8 +1,9 @@
 #include <string>
 
-#include "base/log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
+#include "base/log.h"
 #include "popflow/popflow.h"
 
 namespace omnibridge::popflow {
@@ -37,9 +38,10 @@ class DryRunTest : public ::testing::Test {
     base::SetLogToStderr(false);
     flow_ = *LoadFlowText(kFlow);
     trigger_.event = "interaction.offered";
-    trigger_.interaction = json::object{{"interactionId", "t-1"}, {"ani", "+14155550100"},
-                                        {"queue", "vip"}};
+    trigger_.interaction =
+        json::object{{"interactionId", "t-1"}, {"ani", "+14155550100"}, {"queue", "vip"}};
   }
+
   std::shared_ptr<const Flow> flow_;
   Trigger trigger_;
 };

@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
 #include "popflow/popflow.h"
 
 namespace omnibridge::popflow {
@@ -13,8 +14,9 @@ namespace json = boost::json;
 using ::testing::HasSubstr;
 
 std::string Wrap(std::string_view nodes, std::string_view extra = "") {
-  return absl::StrCat(R"({"schema":"omnibridge.popflow/1","name":"F","trigger":{"event":"interaction.offered"},"start":"a",)",
-                      Av(extra), R"("nodes":)", Av(nodes), "}");
+  return absl::StrCat(
+      R"({"schema":"omnibridge.popflow/1","name":"F","trigger":{"event":"interaction.offered"},"start":"a",)",
+      Av(extra), R"("nodes":)", Av(nodes), "}");
 }
 
 // Loads and returns the first error diagnostic (fails the test if loading succeeds).
@@ -23,7 +25,8 @@ Diagnostic FirstError(std::string_view text) {
   auto flow = LoadFlowText(text, {}, &diags);
   EXPECT_FALSE(flow.ok()) << text;
   for (const auto& d : diags) {
-    if (!d.warning) return d;
+    if (!d.warning)
+      return d;
   }
   ADD_FAILURE() << "no error diagnostic";
   return {};
@@ -47,8 +50,8 @@ TEST(FlowLoaderTest, LoadsAValidFlow) {
 }
 
 TEST(FlowLoaderTest, ErrorsNameFlowNodeFieldAndColumn) {
-  auto flow = LoadFlowText(
-      Wrap(R"J([{"id":"a","kind":"if","condition":"interaction.queue = 'vip'"}])J"));
+  auto flow =
+      LoadFlowText(Wrap(R"J([{"id":"a","kind":"if","condition":"interaction.queue = 'vip'"}])J"));
   ASSERT_FALSE(flow.ok());
   EXPECT_EQ(flow.status().message(),
             "flow 'F', node 'a', field 'condition', column 19: '=' is not an operator here; "
@@ -70,8 +73,9 @@ TEST(FlowLoaderTest, StructuralErrors) {
   EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"toast"}])J")).field, "message");
   EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"toast","message":"x","colour":"red"}])J")).field,
             "colour");
-  EXPECT_THAT(FirstError(Wrap(R"J([{"id":"a","kind":"toast","message":"x","next":"zz"}])J")).message,
-              HasSubstr("no node 'zz'"));
+  EXPECT_THAT(
+      FirstError(Wrap(R"J([{"id":"a","kind":"toast","message":"x","next":"zz"}])J")).message,
+      HasSubstr("no node 'zz'"));
   EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"end"},{"id":"a","kind":"end"}])J")).message,
             "duplicate node id");
   EXPECT_EQ(FirstError(Wrap(R"J([{"id":"1a","kind":"end"}])J")).field, "id");
@@ -104,39 +108,58 @@ TEST(FlowLoaderTest, TriggerRules) {
 }
 
 TEST(FlowLoaderTest, KindSpecificRules) {
-  EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"screenPop","target":"record","recordType":"Contact"}])J"))
-                .field,
-            "recordId");
-  EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"screenPop","target":"url","url":"https://x","query":"q"}])J"))
-                .field,
-            "query");
-  EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"format","op":"replace","input":"'x'","into":"v"}])J"))
-                .field,
-            "from");
-  EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"format","op":"e164","input":"'x'","into":"v","pattern":"%Y"}])J"))
-                .field,
-            "pattern");
-  EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"httpRequest","method":"GET","url":"https://x","body":{}}])J"))
-                .field,
-            "body");
-  EXPECT_THAT(FirstError(Wrap(R"J([{"id":"a","kind":"httpRequest","method":"GET","url":"https://x","headers":{"Authorization":"Bearer x"}}])J"))
-                  .message,
-              HasSubstr("credential"));
-  EXPECT_EQ(FirstError(Wrap(R"J([{"id":"a","kind":"logActivity","via":"http","subject":"s"}])J"))
-                .field,
-            "url");
-  EXPECT_THAT(FirstError(Wrap(R"J([{"id":"a","kind":"toast","message":"m","buttons":[{"id":"ok","label":"OK"}],"branches":{"cancel":"a"}}])J"))
-                  .message,
-              HasSubstr("no button"));
-  EXPECT_THAT(FirstError(Wrap(R"J([{"id":"a","kind":"toast","message":"m","buttons":[{"id":"timeout","label":"x"}]}])J"))
-                  .message,
-              HasSubstr("a button is"));
+  EXPECT_EQ(
+      FirstError(
+          Wrap(R"J([{"id":"a","kind":"screenPop","target":"record","recordType":"Contact"}])J"))
+          .field,
+      "recordId");
+  EXPECT_EQ(
+      FirstError(
+          Wrap(R"J([{"id":"a","kind":"screenPop","target":"url","url":"https://x","query":"q"}])J"))
+          .field,
+      "query");
+  EXPECT_EQ(
+      FirstError(Wrap(R"J([{"id":"a","kind":"format","op":"replace","input":"'x'","into":"v"}])J"))
+          .field,
+      "from");
+  EXPECT_EQ(
+      FirstError(
+          Wrap(
+              R"J([{"id":"a","kind":"format","op":"e164","input":"'x'","into":"v","pattern":"%Y"}])J"))
+          .field,
+      "pattern");
+  EXPECT_EQ(
+      FirstError(
+          Wrap(R"J([{"id":"a","kind":"httpRequest","method":"GET","url":"https://x","body":{}}])J"))
+          .field,
+      "body");
+  EXPECT_THAT(
+      FirstError(
+          Wrap(
+              R"J([{"id":"a","kind":"httpRequest","method":"GET","url":"https://x","headers":{"Authorization":"Bearer x"}}])J"))
+          .message,
+      HasSubstr("credential"));
+  EXPECT_EQ(
+      FirstError(Wrap(R"J([{"id":"a","kind":"logActivity","via":"http","subject":"s"}])J")).field,
+      "url");
+  EXPECT_THAT(
+      FirstError(
+          Wrap(
+              R"J([{"id":"a","kind":"toast","message":"m","buttons":[{"id":"ok","label":"OK"}],"branches":{"cancel":"a"}}])J"))
+          .message,
+      HasSubstr("no button"));
+  EXPECT_THAT(
+      FirstError(
+          Wrap(
+              R"J([{"id":"a","kind":"toast","message":"m","buttons":[{"id":"timeout","label":"x"}]}])J"))
+          .message,
+      HasSubstr("a button is"));
 }
 
 TEST(FlowLoaderTest, UnreachableNodesAreWarnings) {
   std::vector<Diagnostic> diags;
-  auto flow = LoadFlowText(Wrap(R"J([{"id":"a","kind":"end"},{"id":"lost","kind":"end"}])J"), {},
-                           &diags);
+  auto flow =
+      LoadFlowText(Wrap(R"J([{"id":"a","kind":"end"},{"id":"lost","kind":"end"}])J"), {}, &diags);
   ASSERT_TRUE(flow.ok());
   ASSERT_EQ(diags.size(), 1u);
   EXPECT_TRUE(diags[0].warning);
@@ -149,10 +172,13 @@ TEST(FlowLoaderTest, Limits) {
     absl::StrAppend(&nodes, i ? "," : "", R"({"id":"n)", i, R"(","kind":"end"})");
   }
   nodes += "]";
-  EXPECT_THAT(FirstError(absl::StrCat(R"({"schema":"omnibridge.popflow/1","name":"F","trigger":{"event":"interaction.offered"},"start":"n0","nodes":)",
-                                      nodes, "}"))
-                  .message,
-              HasSubstr("more than 500 nodes"));
+  EXPECT_THAT(
+      FirstError(
+          absl::StrCat(
+              R"({"schema":"omnibridge.popflow/1","name":"F","trigger":{"event":"interaction.offered"},"start":"n0","nodes":)",
+              nodes, "}"))
+          .message,
+      HasSubstr("more than 500 nodes"));
   std::string deep(100, '[');
   EXPECT_THAT(std::string(LoadFlowText(deep).status().message()), HasSubstr("invalid JSON"));
   FlowLimits small;
