@@ -157,7 +157,8 @@ struct AgentModel::Impl {
     bool offer_sent = false;  // routing.offer went out
     bool popped = false;      // the default pop went out
     bool connected_once = false;
-    bool stale = false;  // unconfirmed during a resync
+    bool dirty = true;        // changed since the last Publish
+    bool stale = false;       // unconfirmed during a resync
     std::optional<json::object> last_sent;
 
     std::string_view Data(std::string_view name) const {
@@ -181,7 +182,10 @@ struct AgentModel::Impl {
   // (interface, queue) → member state, for this agent's members only.
   std::map<std::pair<std::string, std::string>, Member> members;
   // Live interactions keyed by Linkedid (the call id; the routed id is a field).
-  std::map<std::string, Interaction> interactions;
+  std::map<std::string, Interaction, std::less<>> interactions;
+  // What changed since the last Publish; most AMI events change nothing the extension sees.
+  bool link_dirty = true;
+  bool agent_dirty = true;
 
   AgentState agent_state = AgentState::kLoggedOut;
   std::string agent_reason;
@@ -227,7 +231,7 @@ struct AgentModel::Impl {
   Interaction* FindByLinkedid(std::string_view linkedid) {
     if (linkedid.empty())
       return nullptr;
-    auto it = interactions.find(std::string(linkedid));
+    auto it = interactions.find(linkedid);
     return it == interactions.end() ? nullptr : &it->second;
   }
 
@@ -359,12 +363,19 @@ struct AgentModel::Impl {
   void Publish(Effects& out) {
     if (resyncing)
       return;
-    json::object link_frame = LinkFrame();
-    if (!last_link_frame || *last_link_frame != link_frame) {
-      last_link_frame = link_frame;
-      out.frames.push_back(std::move(link_frame));
+    if (link_dirty) {
+      link_dirty = false;
+      json::object link_frame = LinkFrame();
+      if (!last_link_frame || *last_link_frame != link_frame) {
+        last_link_frame = link_frame;
+        out.frames.push_back(std::move(link_frame));
+      }
     }
     for (auto& [key, it] : interactions) {
+      if (!it.dirty)
+        continue;
+      it.dirty = false;
+      agent_dirty = true;
       json::object snapshot = InteractionObject(it);
       if (it.last_sent && *it.last_sent == snapshot)
         continue;
@@ -376,6 +387,9 @@ struct AgentModel::Impl {
       if (it.state == InteractionState::kOffered)
         OnFirstOffered(it, out);
     }
+    if (!agent_dirty)
+      return;
+    agent_dirty = false;
     AgentState state;
     std::string reason;
     ComputeAgentState(state, reason);
@@ -436,7 +450,7 @@ struct AgentModel::Impl {
   }
 
   // Removes an interaction, telling the extension (unless it never heard of it).
-  void EndInteraction(std::map<std::string, Interaction>::iterator pos, Effects& out) {
+  void EndInteraction(std::map<std::string, Interaction, std::less<>>::iterator pos, Effects& out) {
     Interaction& it = pos->second;
     const bool announced = it.last_sent.has_value();
     if (announced) {
@@ -461,10 +475,11 @@ struct AgentModel::Impl {
     }
     OMNI_LOG(kInfo, "agent", "interaction ", it.id, " ended");
     interactions.erase(pos);
+    agent_dirty = true;
   }
 
   void EndByLinkedid(std::string_view linkedid, Effects& out) {
-    auto pos = interactions.find(std::string(linkedid));
+    auto pos = interactions.find(linkedid);
     if (pos != interactions.end())
       EndInteraction(pos, out);
   }
@@ -472,6 +487,7 @@ struct AgentModel::Impl {
   void SetState(Interaction& it, InteractionState state) {
     if (it.state == state)
       return;
+    it.dirty = true;
     it.state = state;
     it.since = clock->Now();
     if (state == InteractionState::kConnected)
@@ -542,11 +558,15 @@ struct AgentModel::Impl {
     std::string decoded = IsEncodedVariable(name) ? PercentDecode(value) : std::string(value);
     for (auto& [k, v] : it.data) {
       if (k == name) {
-        v = std::move(decoded);
+        if (v != decoded) {
+          v = std::move(decoded);
+          it.dirty = true;
+        }
         return;
       }
     }
     it.data.emplace_back(std::string(name), std::move(decoded));
+    it.dirty = true;
   }
 
   void OnMemberCall(const cti::MemberCallEvent& e, Effects& out) {
@@ -566,6 +586,7 @@ struct AgentModel::Impl {
           it->since = clock->Now();
         }
         it->stale = false;
+        it->dirty = true;
         if (!e.caller.empty()) {
           it->ani = std::string(e.caller.caller_num);
           it->caller_name = std::string(e.caller.caller_name);
@@ -687,6 +708,7 @@ struct AgentModel::Impl {
   void OnMember(const cti::MemberEvent& e, Effects& out) {
     if (!IsMine(e.interface, e.member_name) || e.interface.empty())
       return;
+    agent_dirty = true;
     auto key = std::make_pair(std::string(e.interface), std::string(e.queue));
     if (e.kind == cti::MemberEvent::Kind::kRemoved) {
       members.erase(key);
@@ -720,6 +742,7 @@ struct AgentModel::Impl {
   }
 
   void OnResync(const cti::ResyncEvent& e, Effects& out) {
+    agent_dirty = true;
     if (e.kind == cti::ResyncEvent::Kind::kBegin) {
       resyncing = true;
       platform_restarted = e.platform_restarted;
@@ -773,6 +796,7 @@ AgentModel::~AgentModel() = default;
 void AgentModel::OnLinkStatus(const cti::LinkStatus& status, Effects& out) {
   impl_->link = status;
   impl_->link.driver = impl_->config.driver;
+  impl_->link_dirty = true;
   const bool was_up = impl_->link_up;
   impl_->link_up = status.state == cti::LinkState::kUp;
   if (!impl_->link_up && impl_->resyncing) {

@@ -134,7 +134,7 @@ TEST_F(AmiLinkTest, FailedLoginIsReportedAndRetriedWithBackoff) {
   o.secret = "wrong";
   auto link = Start(o, &sink_);
   ASSERT_TRUE(RunUntil([&] { return peer_.connections() >= 3; }));
-  EXPECT_EQ(link->status().state, LinkState::kDown);
+  EXPECT_NE(link->status().state, LinkState::kUp);  // down, or connecting again
   EXPECT_THAT(sink_.statuses, Contains("down login failed: Asterisk: Authentication failed"));
   // The peer fixed: the link comes up by itself.
   peer_.secret = "wrong";
