@@ -66,7 +66,7 @@ try {
     const searchHit = s.crm.hitList.findIndex((h, j) => j >= hitsBefore && h.startsWith('/search'));
     if (searchHit >= 0) toRequest.push(s.crm.hitTimes[searchHit] - t0);
     pageLoad.push(got.at - got.nav);
-    await s.control(reply?.id ? {cmd: 'hangup', id: reply.id} : {cmd: 'hangup'});
+    await s.control({cmd: 'hangup', linkedid: reply?.linkedid});
     await waitFor(async () => (await s.status()).interactions.length === 0, 'the call to end', 10000, 5);
   }
   total.sort((a, b) => a - b);

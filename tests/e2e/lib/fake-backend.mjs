@@ -149,7 +149,7 @@ export class FakeBackend {
         this.calls.set(id, call);
         this.broadcast({type: 'interaction.update', interaction: call});
         if (call.ani) this.broadcast(this.popRun(call));
-        return {ok: true, id};
+        return {ok: true, id, linkedid: id};
       }
       case 'answer': {
         const call = [...this.calls.values()].find((x) => !c.id || x.interactionId === c.id);
@@ -160,7 +160,8 @@ export class FakeBackend {
         return {ok: true};
       }
       case 'hangup': {
-        const ids = c.id ? [c.id] : [...this.calls.keys()];
+        const one = c.linkedid ?? c.id;
+        const ids = one ? [one] : [...this.calls.keys()];
         ids.forEach((id) => this.end(id));
         return {ok: true};
       }

@@ -200,7 +200,13 @@ export function findActions(reply, name) {
 
 /** Reads a field of an AMI action whatever its key case. */
 export function field(action, key) {
-  for (const [k, v] of Object.entries(action)) if (k.toLowerCase() === key.toLowerCase()) return v;
+  const want = key.toLowerCase();
+  // pbx-sim's action log keeps the headers as [name, value] pairs; other shapes use keys
+  if (Array.isArray(action.headers)) {
+    const pair = action.headers.find((h) => Array.isArray(h) && String(h[0]).toLowerCase() === want);
+    if (pair) return pair[1];
+  }
+  for (const [k, v] of Object.entries(action)) if (k.toLowerCase() === want) return v;
   return undefined;
 }
 
