@@ -157,8 +157,8 @@ struct AgentModel::Impl {
     bool offer_sent = false;  // routing.offer went out
     bool popped = false;      // the default pop went out
     bool connected_once = false;
-    bool dirty = true;        // changed since the last Publish
-    bool stale = false;       // unconfirmed during a resync
+    bool dirty = true;   // changed since the last Publish
+    bool stale = false;  // unconfirmed during a resync
     std::optional<json::object> last_sent;
 
     std::string_view Data(std::string_view name) const {
@@ -555,17 +555,26 @@ struct AgentModel::Impl {
   void SetVar(Interaction& it, std::string_view name, std::string_view value) {
     if (name.empty() || value.empty())
       return;
-    std::string decoded = IsEncodedVariable(name) ? PercentDecode(value) : std::string(value);
+    // Channel events repeat every variable: compare before decoding or allocating.
+    const bool decode = IsEncodedVariable(name) && value.find('%') != std::string_view::npos;
     for (auto& [k, v] : it.data) {
-      if (k == name) {
-        if (v != decoded) {
-          v = std::move(decoded);
+      if (k != name)
+        continue;
+      if (!decode) {
+        if (v != value) {
+          v.assign(value);
           it.dirty = true;
         }
         return;
       }
+      std::string decoded = PercentDecode(value);
+      if (v != decoded) {
+        v = std::move(decoded);
+        it.dirty = true;
+      }
+      return;
     }
-    it.data.emplace_back(std::string(name), std::move(decoded));
+    it.data.emplace_back(std::string(name), decode ? PercentDecode(value) : std::string(value));
     it.dirty = true;
   }
 

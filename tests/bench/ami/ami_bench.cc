@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "boost/json/serialize.hpp"
+
 #include "agent/agent_model.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "boost/json/serialize.hpp"
 #include "cti/ami/ami_protocol.h"
 #include "nm/frame_codec.h"
 
@@ -37,9 +38,11 @@ std::string ServerBytes(const std::string& transcript) {
   size_t pos = transcript.find("\r\n") + 2;  // skip the banner
   while (pos < transcript.size()) {
     size_t end = transcript.find("\r\n\r\n", pos);
-    if (end == std::string::npos) break;
+    if (end == std::string::npos)
+      break;
     std::string_view packet(transcript.data() + pos, end + 4 - pos);
-    if (packet.rfind("Action:", 0) != 0) out.append(packet);
+    if (packet.rfind("Action:", 0) != 0)
+      out.append(packet);
     pos = end + 4;
   }
   return out;
@@ -62,7 +65,20 @@ struct Result {
 
 enum class Stage { kParse, kTranslate, kFull };
 
+Result RunOnce(const std::string& stream, int repetitions, Stage stage);
+
+// Best of three: the machine is shared, the slowest runs measure the neighbours.
 Result Run(const std::string& stream, int repetitions, Stage stage) {
+  Result best;
+  for (int trial = 0; trial < 3; ++trial) {
+    Result r = RunOnce(stream, repetitions, stage);
+    if (trial == 0 || r.seconds < best.seconds)
+      best = r;
+  }
+  return best;
+}
+
+Result RunOnce(const std::string& stream, int repetitions, Stage stage) {
   Result r;
   base::FakeClock clock;
   std::string out;
@@ -78,13 +94,17 @@ Result Run(const std::string& stream, int repetitions, Stage stage) {
           std::string_view(stream).substr(i, 64 * 1024),
           [&](const cti::ami::AmiMessage& m) {
             ++r.events;
-            if (stage == Stage::kParse) return;
+            if (stage == Stage::kParse)
+              return;
             cti::ami::TranslateEvent(m, false, [&](const cti::CtiEvent& e) {
-              if (stage == Stage::kFull) model.OnEvent(e, effects);
+              if (stage == Stage::kFull)
+                model.OnEvent(e, effects);
             });
           },
           [](const absl::Status&) {});
     }
+    if (stage != Stage::kFull)
+      continue;
     for (const boost::json::object& frame : effects.frames) {
       out.clear();
       (void)nm::AppendFrame(boost::json::serialize(frame), out);

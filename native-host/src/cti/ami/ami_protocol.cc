@@ -302,10 +302,10 @@ void AmiMessage::Add(std::string_view name, std::string_view value) {
   Field f;
   f.name_off = static_cast<uint32_t>(data_.size());
   f.name_len = static_cast<uint32_t>(name.size());
-  data_.append(name);
-  f.value_off = static_cast<uint32_t>(data_.size());
+  f.value_off = static_cast<uint32_t>(data_.size() + name.size());
   f.value_len = static_cast<uint32_t>(value.size());
-  data_.append(value);
+  data_.reserve(data_.size() + name.size() + value.size());
+  data_.append(name).append(value);
   fields_.push_back(f);
 }
 
