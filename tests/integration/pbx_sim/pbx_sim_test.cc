@@ -441,6 +441,37 @@ TEST(PbxSimAmi, QueuePauseEveryQueueOfAnInterface) {
   EXPECT_TRUE(HasLogLine(log, "|MANAGER|digital|Agent/1001|ADDMEMBER|"));
 }
 
+TEST(PbxSimAmi, FilterFromTheCaptureAndEventsOff) {
+  PbxSim sim;
+  AmiClient c(sim.ami_port());
+  ASSERT_TRUE(c.Login());
+  c.Send("Filter",
+         {{"ActionID", "filter-2"},
+          {"Operation", "Add"},
+          {"Filter",
+           "^Event: (OriginateResponse|Newchannel|Newstate|DialBegin|DialEnd|BridgeEnter|"
+           "BridgeLeave|Hangup|QueueCallerJoin|QueueCallerLeave|QueueCallerAbandon|AgentCalled|"
+           "AgentRingNoAnswer|AgentConnect|AgentComplete|QueueMemberStatus|QueueMemberPause|"
+           "MusicOnHoldStart|MusicOnHoldStop)[[:cntrl:]]"}});
+  auto ok = c.WaitForResponse("filter-2");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->Get("Message"), "Success");
+  AmiClient quiet(sim.ami_port());
+  quiet.ReadBanner();
+  quiet.Send("Login", {{"ActionID", "l"},
+                       {"Username", "harmony"},
+                       {"Secret", "harmony-secret"},
+                       {"Events", "off"}});
+  ASSERT_TRUE(quiet.WaitForResponse("l"));
+  ASSERT_EQ(sim.Control(R"({"cmd":"call","channel":"chat"})").at("ok"), true);
+  ASSERT_TRUE(c.WaitForEvent("AgentCalled"));
+  for (const Packet& p : c.history()) {
+    EXPECT_NE(p.Event(), "VarSet");
+    EXPECT_NE(p.Event(), "DeviceStateChange");
+  }
+  EXPECT_FALSE(quiet.Next(milliseconds(300))) << "Events: off at login";
+}
+
 TEST(PbxSimAmi, BootDelayHidesQueueActionsUntilFullyBooted) {
   PbxSim sim({"--boot-delay-ms", "1500"});
   AmiClient c(sim.ami_port());
