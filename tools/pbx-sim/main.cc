@@ -46,7 +46,7 @@ constexpr absl::string_view kUsage =
     "       pbx-sim ctl --control-port N '<json request>'\n";
 
 struct Options {
-  int ami_port = 5038;
+  int ami_port = 0;  // ephemeral: tests and the e2e harness read the port from stdout
   int control_port = 0;
   std::string bind = "127.0.0.1";
   std::string config;
