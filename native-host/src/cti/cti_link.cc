@@ -37,6 +37,10 @@ std::string_view CommandName(const Command& command) {
     std::string_view operator()(const TaskDecline&) const { return "TaskDecline"; }
 
     std::string_view operator()(const TaskComplete&) const { return "TaskComplete"; }
+
+    std::string_view operator()(const RouteTask&) const { return "RouteTask"; }
+
+    std::string_view operator()(const WithdrawTask&) const { return "WithdrawTask"; }
   };
 
   return std::visit(Namer{}, command);

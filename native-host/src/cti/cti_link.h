@@ -130,8 +130,35 @@ struct TaskComplete {
   std::string member_channel;
 };
 
-using Command = std::variant<QueueLogin, QueueLogout, PauseMember, Dial, Hangup, Transfer, Hold,
-                             Answer, TaskAccept, TaskDecline, TaskComplete>;
+// Server side of digital routing (the route mode, DESIGN.md "Digital routing through Asterisk"):
+// one virtual call per work item, which the ACD queues and offers like a call. AMI: Originate of
+// Local/<queue>@omnibridge-task/n with ChannelId <task_id>-a and OtherChannelId <task_id>-b (so
+// the platform refuses a second virtual call for the task while the first lives) and the
+// inheritable OB_* variables. Values are plain UTF-8; the driver encodes them as its platform
+// needs (AMI percent-encodes url, subject and customer, which Originate would split at commas).
+// OK means the platform took the request; whether the virtual call came up shows in the channel
+// events that follow (the AMI Originate is asynchronous).
+struct RouteTask {
+  std::string task_id;  // the interaction id: no commas, semicolons, slashes or spaces
+  std::string queue;
+  std::string channel;  // chat | email | sms | social
+  std::string crm_url;
+  std::string subject;
+  std::string customer;           // "Name <address>"
+  int offer_timeout_seconds = 0;  // the offer's countdown (OB_OFFER_TIMEOUT); 0 = not carried
+};
+
+// Ends the virtual call of a routed task (withdrawn, or closed in the CRM). `channel` is the
+// virtual call's first leg as the platform named it when known; else the driver finds the leg by
+// the task id (AMI: the channel whose Uniqueid is <task_id>-a).
+struct WithdrawTask {
+  std::string task_id;
+  std::string channel;
+};
+
+using Command =
+    std::variant<QueueLogin, QueueLogout, PauseMember, Dial, Hangup, Transfer, Hold, Answer,
+                 TaskAccept, TaskDecline, TaskComplete, RouteTask, WithdrawTask>;
 
 // A short name for logs ("PauseMember", ...).
 std::string_view CommandName(const Command& command);

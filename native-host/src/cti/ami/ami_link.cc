@@ -52,6 +52,42 @@ Capabilities AmiCapabilities() {
   return c;
 }
 
+// Digital routing (DESIGN.md): the dialplan context of virtual calls and of digital members.
+constexpr char kTaskContext[] = "omnibridge-task";
+// Asterisk reads at most 1024 bytes per AMI line, line end included.
+constexpr size_t kMaxAmiLine = 1024;
+
+// Percent-encodes all but RFC 3986 unreserved characters: Originate splits Variable values at
+// commas, so OB_CRM_URL, OB_SUBJECT and OB_CUSTOMER travel encoded (readers decode them).
+std::string PercentEncode(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(raw.size());
+  for (unsigned char c : raw) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+// Ids that end up in channel names, ChannelIds and unencoded variables.
+bool IsPlainToken(std::string_view s) {
+  if (s.empty())
+    return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '.' || c == '_'))
+      return false;
+  }
+  return true;
+}
+
 // Maps an AMI "Response: Error" onto a canonical status.
 absl::Status ErrorFromResponse(const AmiMessage& response) {
   std::string_view message = response.Get("Message");
@@ -757,6 +793,46 @@ void AmiLink::Impl::Execute(const Command& command, Completion done) {
     absl::Status operator()(const TaskComplete& c) {
       a.name = "Hangup";
       a.Set("Channel", MemberLegToRun(c.member_channel));
+      return absl::OkStatus();
+    }
+
+    absl::Status operator()(const RouteTask& c) {
+      if (!IsPlainToken(c.task_id) || !IsPlainToken(c.queue) || !IsPlainToken(c.channel) ||
+          c.task_id.size() > 120) {
+        return absl::InvalidArgumentError("route task needs a plain task id, queue and channel");
+      }
+      a.name = "Originate";
+      a.Set("Channel", absl::StrCat("Local/", c.queue, "@", kTaskContext, "/n"))
+          .Set("Application", "Wait")
+          .Set("Data", "86400")
+          .Set("Async", "true")
+          .Set("ChannelId", absl::StrCat(c.task_id, "-a"))
+          .Set("OtherChannelId", absl::StrCat(c.task_id, "-b"))
+          .Set("Variable", absl::StrCat("__OB_INTERACTION_ID=", c.task_id))
+          .Set("Variable", absl::StrCat("__OB_CHANNEL=", c.channel));
+      if (!c.crm_url.empty())
+        a.Set("Variable", absl::StrCat("__OB_CRM_URL=", PercentEncode(c.crm_url)));
+      if (!c.subject.empty())
+        a.Set("Variable", absl::StrCat("__OB_SUBJECT=", PercentEncode(c.subject)));
+      if (!c.customer.empty())
+        a.Set("Variable", absl::StrCat("__OB_CUSTOMER=", PercentEncode(c.customer)));
+      if (c.offer_timeout_seconds > 0)
+        a.Set("Variable", absl::StrCat("__OB_OFFER_TIMEOUT=", c.offer_timeout_seconds));
+      for (const auto& [name, value] : a.headers) {
+        if (name.size() + value.size() + 4 > kMaxAmiLine) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("route task: ", name, " is too long for an AMI line"));
+        }
+      }
+      return absl::OkStatus();
+    }
+
+    absl::Status operator()(const WithdrawTask& c) {
+      if (c.channel.empty() && !IsPlainToken(c.task_id))
+        return absl::InvalidArgumentError("withdraw needs the task id or its channel");
+      a.name = "Hangup";
+      // Asterisk looks a channel up by name, then by Uniqueid.
+      a.Set("Channel", c.channel.empty() ? absl::StrCat(c.task_id, "-a") : c.channel);
       return absl::OkStatus();
     }
 
