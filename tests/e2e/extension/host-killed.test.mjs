@@ -1,7 +1,7 @@
 // The host is killed: the badge says so, the bar says so, and the extension reconnects a new host.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {shadowEval, startStack, waitFor} from './lib/stack.mjs';
+import {shadowEval, startStack, waitFor} from '../lib/stack.mjs';
 
 test('host killed: badge shows it, the extension reconnects', {timeout: 60000}, async (t) => {
   const s = await startStack(t, {needs: 'host'});

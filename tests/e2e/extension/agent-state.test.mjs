@@ -2,7 +2,7 @@
 // reason; the bar follows the ACD's agent.state.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {AGENT_INTERFACES, field, findActions, shadowClick, shadowEval, startStack, waitFor} from './lib/stack.mjs';
+import {AGENT_INTERFACES, field, findActions, shadowClick, shadowEval, startStack, waitFor} from '../lib/stack.mjs';
 
 test('ready / not ready from the agent bar reach the ACD as QueuePause', {timeout: 60000}, async (t) => {
   const s = await startStack(t);

@@ -2,7 +2,7 @@
 // content script for exactly that origin, and the agent bar appears there; the popup shows status.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {startStack, waitFor} from './lib/stack.mjs';
+import {startStack, waitFor} from '../lib/stack.mjs';
 
 test('options: add a CRM origin, the agent bar appears there; popup shows status', {timeout: 60000}, async (t) => {
   const s = await startStack(t, {configureCrm: false, needs: 'host'});

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {join} from 'node:path';
-import {ROOT, shadowEval, shadowScreenshot, startStack, waitFor} from './lib/stack.mjs';
+import {ROOT, shadowEval, shadowScreenshot, startStack, waitFor} from '../lib/stack.mjs';
 
 test('two CRM tabs: exactly one pop', {timeout: 60000}, async (t) => {
   const s = await startStack(t);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {join} from 'node:path';
-import {ROOT, shadowClick, shadowEval, shadowScreenshot, startStack, waitFor} from './lib/stack.mjs';
+import {ROOT, shadowClick, shadowEval, shadowScreenshot, startStack, waitFor} from '../lib/stack.mjs';
 
 test('routing offer card: countdown, accept', {timeout: 60000}, async (t) => {
   const s = await startStack(t);

@@ -1,7 +1,7 @@
 // A caller name that is markup shows as text: no element is created from it, no script runs.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {shadowEval, startStack, waitFor} from './lib/stack.mjs';
+import {shadowEval, startStack, waitFor} from '../lib/stack.mjs';
 
 const NAME = '<img src=x onerror=alert(1)>';
 

@@ -2,7 +2,7 @@
 // pops again nor loses the call in the agent bar.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {shadowEval, startStack, waitFor} from './lib/stack.mjs';
+import {shadowEval, startStack, waitFor} from '../lib/stack.mjs';
 
 test('service worker stopped mid-call: comes back, no duplicate pop, bar correct', {timeout: 60000}, async (t) => {
   const s = await startStack(t);
