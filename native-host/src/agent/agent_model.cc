@@ -177,6 +177,7 @@ struct AgentModel::Impl {
   std::optional<json::object> last_link_frame;
   bool link_up = false;
   bool resyncing = false;
+  bool finishing_resync = false;
   bool platform_restarted = false;
 
   // (interface, queue) → member state, for this agent's members only.
@@ -501,7 +502,8 @@ struct AgentModel::Impl {
       return;
     SetState(it, InteractionState::kWrapup);
     acw_seen = AnyPausedWith(config.wrapup_reason);
-    if (link_up) {
+    // At the end of a resync the driver takes commands although it announces "up" only after.
+    if (link_up || finishing_resync) {
       for (const std::string& iface : AgentInterfaces()) {
         bool already = false;
         for (const auto& [key, m] : members) {
@@ -764,6 +766,7 @@ struct AgentModel::Impl {
     if (!resyncing)
       return;
     resyncing = false;
+    finishing_resync = true;
     for (auto pos = members.begin(); pos != members.end();) {
       pos = pos->second.stale ? members.erase(pos) : std::next(pos);
     }
@@ -792,6 +795,7 @@ struct AgentModel::Impl {
     MaybeEndWrapup(out);
     if (!(platform_restarted && remembered_pause))
       RememberPause();
+    finishing_resync = false;
   }
 };
 

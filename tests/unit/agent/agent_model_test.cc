@@ -362,6 +362,8 @@ TEST(AgentModelTest, CallThatEndedWhileDownGoesToWrapUpOnce) {
   h.Resync(false);
   h.LinkUp();
   EXPECT_THAT(h.InteractionStates(), ElementsAre("wrapup"));
+  // The wrap-up pause is issued although the link announces "up" only after the resync.
+  EXPECT_EQ(Pauses(h.commands_).size(), 2u);
   h.Resync(true);
   h.Member("Local/1001@agents/n", "support", false, "", cti::MemberEvent::Kind::kStatus, true);
   h.Resync(false);
