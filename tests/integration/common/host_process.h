@@ -52,6 +52,11 @@ class HostProcess {
 
   pid_t pid() const { return pid_; }
 
+  // Raw pipe ends, for benchmarks that stream bytes without parsing them.
+  int stdin_fd() const { return stdin_fd_; }
+
+  int stdout_fd() const { return stdout_fd_; }
+
   const TempDir& dir() const { return dir_; }
 
   // Writes raw bytes to the host's stdin (one write() call each chunk).
