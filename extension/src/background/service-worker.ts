@@ -107,6 +107,17 @@ async function syncContentScripts(): Promise<void> {
   };
   if (existing.length) await chrome.scripting.updateContentScripts([script]);
   else await chrome.scripting.registerContentScripts([script]);
+  // Tabs already open on a newly added origin get the agent bar now, not at their next load (the
+  // content script ignores a second injection).
+  const before = new Set(existing[0]?.matches ?? []);
+  const added = patterns.filter((p) => !before.has(p));
+  if (added.length) {
+    for (const tab of await chrome.tabs.query({url: added})) {
+      if (tab.id === undefined) continue;
+      await chrome.scripting.executeScript({target: {tabId: tab.id, frameIds: [0]}, files: ['content.js']})
+          .catch((e) => platform.log('injecting into an open CRM tab failed', e));
+    }
+  }
 }
 
 async function settingsChanged(): Promise<void> {

@@ -2,10 +2,13 @@
 // content script for exactly that origin, and the agent bar appears there; the popup shows status.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {startStack, waitFor} from '../lib/stack.mjs';
+import {shadowEval, startStack, waitFor} from '../lib/stack.mjs';
 
 test('options: add a CRM origin, the agent bar appears there; popup shows status', {timeout: 60000}, async (t) => {
   const s = await startStack(t, {configureCrm: false, needs: 'host'});
+  // a CRM tab open before the origin is configured gets the bar once it is
+  const early = await s.context.newPage();
+  await early.goto(`${s.crm.origin}/contacts`);
   const options = await s.context.newPage();
   await options.goto(s.extUrl('options.html'));
   await options.fill('#crm-origin', `${s.crm.origin}/some/page`);  // normalised to the origin
@@ -29,6 +32,8 @@ test('options: add a CRM origin, the agent bar appears there; popup shows status
   await waitFor(() => options.textContent('#crm-error'), 'the template error');
   assert.equal(await options.locator('#crm-rows tr').count(), 1);
 
+  await waitFor(() => shadowEval(early, (root) => !!root.querySelector('[data-ob="bar"]')), 'the bar in the tab opened before');
+  assert.equal(await early.locator('#omnibridge-root').count(), 1);
   const tab = await s.openCrmTab('/');  // waits for the bar in the closed shadow root
   assert.ok(tab);
   // another origin (localhost, same server) is not configured: no bar there
