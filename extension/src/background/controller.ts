@@ -23,10 +23,13 @@ export interface Platform {
   /** Runs the CRM adapter's main-world function in the tab's top frame. */
   runMainWorld(tabId: number, crm: CrmSettings, request: MainWorldRequest): Promise<MainWorldResult>;
   now(): number;
+  setTimer(cb: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
   log(...args: unknown[]): void;
 }
 
 const DEFAULT_OFFER_TIMEOUT_S = 30;
+export const RESYNC_GRACE_MS = 5000;
 
 export class Controller {
   private chain: Promise<void>;
@@ -39,7 +42,55 @@ export class Controller {
     this.chain = state.load().catch((e) => platform.log('session state load failed', e));
     this.router = this.makeRouter(policy);
     port.onFrame((f) => this.enqueue(() => this.onFrame(f)));
-    port.onStatus(() => this.enqueue(async () => this.publish()));
+    port.onStatus((st) => this.enqueue(async () => {
+      if (st.state === 'ready') await this.beginResync();
+      await this.publish();
+    }));
+  }
+
+  // --- resync after a (new) host connection ----------------------------------------------------
+  // A new host rebuilds its model from the ACD and announces every live interaction again. Those
+  // it does not announce within RESYNC_GRACE_MS of its CTI link being up ended while no host was
+  // watching: they leave the bar instead of staying there forever.
+
+  private connectedAt = 0;
+  private readonly seenAt = new Map<string, number>();
+  private sweepTimer: unknown = null;
+
+  private sweepFor = -1;
+
+  /** A host said hello: what the last host said about the CTI link no longer holds. */
+  private async beginResync(): Promise<void> {
+    this.connectedAt = this.platform.now();
+    this.cancelSweep();
+    await this.state.setCti(null);
+  }
+
+  /** Once per connection, when its CTI link is first up. */
+  private scheduleSweep(): void {
+    if (this.sweepFor === this.connectedAt) return;
+    this.sweepFor = this.connectedAt;
+    this.cancelSweep();
+    const since = this.connectedAt;
+    this.sweepTimer = this.platform.setTimer(() => {
+      this.sweepTimer = null;
+      void this.enqueue(async () => {
+        if (this.port.state !== 'ready' || this.connectedAt !== since) return;
+        let changed = false;
+        for (const i of this.state.interactions()) {
+          if ((this.seenAt.get(i.interactionId) ?? 0) < since) {
+            await this.state.endInteraction(i.interactionId);
+            changed = true;
+          }
+        }
+        if (changed) await this.publish();
+      });
+    }, RESYNC_GRACE_MS);
+  }
+
+  private cancelSweep(): void {
+    if (this.sweepTimer !== null) this.platform.clearTimer(this.sweepTimer);
+    this.sweepTimer = null;
   }
 
   /** Runs `job` after every earlier job, so frames are applied in the order they came. */
@@ -60,6 +111,7 @@ export class Controller {
     switch (frame.type) {
       case 'cti.status':
         if (isObject(frame) && typeof frame.state === 'string') {
+          if (frame.state === 'up' && this.connectedAt > 0) this.scheduleSweep();
           await this.state.setCti({
             state: frame.state as 'up',
             ...(typeof frame.driver === 'string' ? {driver: frame.driver} : {}),
@@ -77,6 +129,7 @@ export class Controller {
         return;
       case 'interaction.update': {
         if (!isInteraction(frame.interaction)) return;
+        this.seenAt.set(frame.interaction.interactionId, this.platform.now());
         // The ringing toast follows the snapshot in the primary tab (content/cards.ts).
         await this.state.updateInteraction(frame.interaction);
         await this.publish();

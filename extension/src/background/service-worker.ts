@@ -59,6 +59,8 @@ const platform: Platform = {
     return (res?.result as MainWorldResult | undefined) ?? {ok: false, done: false, error: 'no result'};
   },
   now: () => Date.now(),
+  setTimer: (cb, ms) => setTimeout(cb, ms),
+  clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
   log: (...args) => console.warn('omnibridge:', ...args),
 };
 

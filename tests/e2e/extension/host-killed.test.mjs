@@ -26,3 +26,21 @@ test('host killed: badge shows it, the extension reconnects', {timeout: 60000}, 
   await waitFor(() => shadowEval(tab, (root) => root.querySelector('[data-ob="bar"]').getAttribute('data-host') === 'ready'),
       'the bar to show the host back');
 });
+
+test('host killed mid-call: the new host resyncs, the call is not popped again', {timeout: 90000}, async (t) => {
+  const s = await startStack(t);
+  await s.waitHostReady();
+  const tab = await s.openCrmTab('/');
+  await s.control({cmd: 'call', from: '+15551234', name: 'Alice Example', queue: 'support'});
+  await waitFor(() => tab.url().endsWith('/contacts/1001'), 'the pop', 15000);
+  const [pid] = s.liveHostPids();
+  process.kill(pid, 'SIGKILL');
+  await waitFor(async () => (await s.badge()) === 'OFF', 'the badge to show the host down', 5000, 10);
+  await s.waitHostReady(20000);
+  // past the resync grace: the call is listed because the new host announced it again
+  await new Promise((r) => setTimeout(r, 6000));
+  const snap = await s.status();
+  assert.deepEqual(snap.interactions.map((i) => i.callerName), ['Alice Example'], 'the call is still listed');
+  assert.equal((await s.searches()).length, 1, 'exactly one pop');
+  assert.ok(tab.url().endsWith('/contacts/1001'));
+});

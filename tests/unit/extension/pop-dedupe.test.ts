@@ -2,7 +2,7 @@
 // restarts (the run sent again) and worker restarts (new controller over the same session area).
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {Controller, type Platform} from '../../../extension/src/background/controller';
+import {Controller, type Platform, RESYNC_GRACE_MS} from '../../../extension/src/background/controller';
 import {NativePort} from '../../../extension/src/background/native-port';
 import {SessionState} from '../../../extension/src/background/session-state';
 import type {ToContent} from '../../../extension/src/shared/messages';
@@ -37,6 +37,8 @@ function worker(area: MapArea, tabs: Tabs, clock: FakeClock) {
     openTab: async () => {},
     runMainWorld: async () => ({ok: false, done: false}),
     now: () => clock.now,
+    setTimer: clock.setTimer,
+    clearTimer: clock.clearTimer,
     log: () => {},
   };
   const settings = mergeSettings({crm: [{origin: CRM, adapter: 'generic', templates: {search: '/search?q={{ani}}'}}]}, {});
@@ -184,4 +186,37 @@ test('ended interactions leave the live list', async () => {
   receive(w.host(), {...offered('i2'), interaction: {...offered('i2').interaction, state: 'ended'}});
   await w.c.idle();
   assert.deepEqual(w.c.snapshot().interactions, []);
+});
+
+test('after a host restart, interactions the new host does not announce leave the bar', async () => {
+  const clock = new FakeClock();
+  const tabs = new Tabs();
+  const w = worker(new MapArea(), tabs, clock);
+  await w.contentHello(1, true);
+  receive(w.host(), {type: 'cti.status', state: 'up'});
+  receive(w.host(), offered('i1'));
+  receive(w.host(), offered('i2'));
+  await w.c.idle();
+  clock.advance(RESYNC_GRACE_MS * 2);  // the first connection's sweep keeps both (both were seen)
+  await w.c.idle();
+  assert.equal(w.c.snapshot().interactions.length, 2);
+  w.host().die();
+  clock.advance(w.np.backoffDelay(0));
+  const h = w.host();
+  h.receive({type: 'hello', re: h.last().id, protocol: 1});
+  await w.c.idle();
+  assert.equal(w.c.snapshot().cti, null, 'CTI state unknown until the new host says');
+  // the new host's CTI link takes a while; nothing is dropped before it is up
+  clock.advance(RESYNC_GRACE_MS * 3);
+  await w.c.idle();
+  assert.equal(w.c.snapshot().interactions.length, 2);
+  h.receive({type: 'cti.status', state: 'up'});
+  h.receive(offered('i2'));
+  await w.c.idle();
+  clock.advance(RESYNC_GRACE_MS - 1);
+  await w.c.idle();
+  assert.equal(w.c.snapshot().interactions.length, 2);
+  clock.advance(1);
+  await w.c.idle();
+  assert.deepEqual(w.c.snapshot().interactions.map((i) => i.interactionId), ['i2']);
 });
