@@ -87,9 +87,16 @@ export class FakeBackend {
       case 'call.hangup': {
         const c = this.calls.get(f.interactionId);
         if (!c) return host.send({type: 'error', re: f.id, code: 'not_found', message: 'no such interaction'});
+        this.actionsLog.push({Action: 'Hangup', Channel: `Local/1001@agents-${c.interactionId};1`});
         host.send({type: 'ack', re: f.id});
         return this.end(c.interactionId);
       }
+      case 'call.dial':
+        if (typeof f.number !== 'string' || !f.number) {
+          return host.send({type: 'error', re: f.id, code: 'invalid_request', message: 'number missing'});
+        }
+        this.actionsLog.push({Action: 'Originate', Channel: 'Local/1001@agents/n', Exten: f.number});
+        return host.send({type: 'ack', re: f.id});
       case 'routing.accept':
       case 'routing.decline':
         this.routing.push({type: f.type, interactionId: f.interactionId});
