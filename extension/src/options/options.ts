@@ -27,13 +27,16 @@ function cell(...children: Array<Node | string>): HTMLTableCellElement {
   return td;
 }
 
+let renderSeq = 0;
+
+/** Rebuilds the page from storage; a newer call supersedes an older one still awaiting. */
 async function render(): Promise<void> {
+  const seq = ++renderSeq;
   const {effective} = await load();
   const enforcedCrm = effective.enforced.includes('crm');
   $('crm-enforced').hidden = !enforcedCrm;
   $<HTMLFormElement>('crm-form').hidden = enforcedCrm;
-  const rows = $('crm-rows');
-  rows.replaceChildren();
+  const built: HTMLTableRowElement[] = [];
   for (const c of effective.crm) {
     const tr = document.createElement('tr');
     const granted = await chrome.permissions.contains({origins: [originPattern(c.origin)]});
@@ -64,8 +67,10 @@ async function render(): Promise<void> {
       actions.append(rm);
     }
     tr.append(cell(c.origin), cell(c.adapter), cell(pre), cell(access), actions);
-    rows.append(tr);
+    built.push(tr);
   }
+  if (seq !== renderSeq) return;
+  $('crm-rows').replaceChildren(...built);
   $<HTMLInputElement>('host-name').value = effective.hostName;
   const hostEnforced = effective.enforced.includes('hostName');
   $<HTMLInputElement>('host-name').disabled = hostEnforced;

@@ -2,7 +2,8 @@
 // content script for exactly that origin, and the agent bar appears there; the popup shows status.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {shadowEval, startStack, waitFor} from '../lib/stack.mjs';
+import {join} from 'node:path';
+import {ROOT, shadowEval, startStack, waitFor} from '../lib/stack.mjs';
 
 test('options: add a CRM origin, the agent bar appears there; popup shows status', {timeout: 60000}, async (t) => {
   const s = await startStack(t, {configureCrm: false, needs: 'host'});
@@ -47,5 +48,6 @@ test('options: add a CRM origin, the agent bar appears there; popup shows status
   const popup = await s.context.newPage();
   await popup.goto(s.extUrl('popup.html'));
   await waitFor(async () => /^connected/.test(await popup.textContent('#host')), 'popup: host connected');
+  await popup.locator('main').screenshot({path: join(ROOT, 'docs/screenshots/popup.png')});
   await waitFor(async () => /ping/.test(await options.textContent('#diag-caps')), 'options: capabilities');
 });

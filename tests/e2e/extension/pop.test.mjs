@@ -16,6 +16,18 @@ test('inbound call pops the caller\'s record in the CRM tab', {timeout: 60000}, 
   await tab.waitForSelector('#record-name');
   assert.equal(await tab.textContent('#record-name'), 'Alice Example');
   assert.equal((await s.searches()).length, 1, 'one search pop');
+  if (s.backend === 'fake') {
+    // the action's result went back to the host as crm.event popflow.result
+    const {events} = await waitFor(async () => {
+      const r = await s.control({cmd: 'crmEvents'});
+      return r.events.length ? r : null;
+    }, 'the popflow result at the host');
+    assert.equal(events.length, 1);
+    assert.equal(events[0].event, 'popflow.result');
+    assert.equal(events[0].actionIndex, 0);
+    assert.equal(events[0].ok, true);
+    assert.match(events[0].data.url, /\/search\?q=%2B15551234$/);
+  }
 
   // after the navigation the content script is back and the bar lists the live call
   const names = await waitFor(async () => {

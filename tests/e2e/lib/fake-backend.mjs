@@ -182,6 +182,8 @@ export class FakeBackend {
         return {ok: true, actions: this.actionsLog};
       case 'routing':
         return {ok: true, routing: this.routing};
+      case 'crmEvents':
+        return {ok: true, events: this.crmEvents};
       default:
         return {ok: false, error: `unknown cmd ${c.cmd}`};
     }
