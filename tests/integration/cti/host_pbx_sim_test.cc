@@ -278,5 +278,44 @@ TEST_F(HostPbxSimTest, PbxSimKilledAndRestartedMidCall) {
   EXPECT_EQ(extension_->Count("interaction.ended"), 1);
 }
 
+TEST_F(HostPbxSimTest, RestartForgettingPausesGetsNotReadyReapplied) {
+  StartHost();
+  const int port = sim_->ami_port();
+  json::object ack = extension_->Request(json::object{
+      {"type", "agent.setState"}, {"id", "p"}, {"state", "notReady"}, {"reason", "Break"}});
+  ASSERT_EQ(S(ack.at("type")), "ack");
+  ASSERT_TRUE(extension_->WaitFor([](const json::object& f) {
+    return S(f.at("type")) == "agent.state" && S(f.at("state")) == "notReady" &&
+           f.at("paused").as_array().size() == 2;
+  }));
+  sim_.reset();
+  ASSERT_TRUE(extension_->WaitType("cti.status", "down"));
+  // A restart is told apart from a reconnect by the FullyBooted uptime: give it a few seconds.
+  absl::SleepFor(absl::Seconds(3));
+  sim_.emplace(std::vector<std::string>{"--ami-port", std::to_string(port)});
+  ASSERT_TRUE(extension_->WaitType("cti.status", "up"));
+  // Static members come back unpaused; the host pauses them again with the same reason.
+  bool reapplied = false;
+  for (int i = 0; i < 100 && !reapplied; ++i) {
+    json::object members = sim_->Control(R"({"cmd":"members"})");
+    int paused = 0;
+    for (const auto& m : members.at("members").as_array()) {
+      if (S(m.at("membername")) == "Agent/1001" && m.at("paused").as_bool() &&
+          S(m.at("pausedReason")) == "Break") {
+        ++paused;
+      }
+    }
+    reapplied = paused == 2;
+    if (!reapplied)
+      absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(reapplied);
+  extension_->Drain(absl::Milliseconds(500));
+  const json::object* last = extension_->Last("agent.state");
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(S(last->at("state")), "notReady");
+  EXPECT_EQ(S(last->at("reason")), "Break");
+}
+
 }  // namespace
 }  // namespace omnibridge

@@ -433,7 +433,7 @@ void AmiLink::Impl::OnEventMessage(const AmiMessage& message) {
       const absl::Time boot = absl::Now() - absl::Seconds(uptime);
       // A restart moves the boot instant; allow for clock jitter and Uptime's 1 s resolution.
       platform_restarted_ = !platform_boot_.has_value() ||
-                            absl::AbsDuration(boot - *platform_boot_) > absl::Seconds(5);
+                            absl::AbsDuration(boot - *platform_boot_) > absl::Seconds(2);
       platform_boot_ = boot;
     } else {
       platform_restarted_ = true;
