@@ -35,7 +35,7 @@ function markDismissed(id: string): void {
 }
 
 export class Cards {
-  readonly el = h('div', {class: 'stack', role: 'region', 'aria-label': 'Omnibridge notifications', 'data-ob': 'stack'});
+  readonly el = h('div', {class: 'stack', role: 'region', 'aria-label': 'Omnibridge notifications', 'aria-live': 'polite', 'data-ob': 'stack'});
   private readonly offers = new Map<string, {card: HTMLElement; deadline: number; countdown: HTMLElement}>();
 
   constructor(private readonly root: ShadowRoot,
@@ -133,7 +133,8 @@ export class Cards {
     this.offers.set(o.interactionId, {card, deadline: entry.deadline, countdown});
     this.el.prepend(card);
     this.tick(Date.now());
-    accept.focus({preventScroll: true});
+    // No focus stealing: the agent may be typing in the CRM. The stack is a polite live region,
+    // so the offer is announced, and the buttons are in the tab order.
   }
 
   removeOffer(interactionId: string): void {
