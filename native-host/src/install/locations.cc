@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace omnibridge::install {
 namespace {
@@ -142,6 +143,7 @@ absl::StatusOr<std::vector<const BrowserInfo*>> ParseBrowserList(std::string_vie
   };
   for (absl::string_view name :
        absl::StrSplit(absl::string_view(list.data(), list.size()), ',', absl::SkipWhitespace())) {
+    name = absl::StripAsciiWhitespace(name);
     std::string_view n(name.data(), name.size());
     if (n == "all") {
       for (const BrowserInfo& b : Browsers())

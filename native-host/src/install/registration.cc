@@ -78,6 +78,7 @@ absl::Status MakeDirs(const std::string& dir, int mode, std::vector<std::string>
 struct Record {
   json::array files;
   json::array registry;
+  json::array dirs;  // directories created to hold the record itself
 };
 
 Record LoadRecord(const std::string& path) {
@@ -95,6 +96,8 @@ Record LoadRecord(const std::string& path) {
     record.files = f->get_array();
   if (auto* r = v.get_object().if_contains("registry"); r && r->is_array())
     record.registry = r->get_array();
+  if (auto* d = v.get_object().if_contains("createdDirs"); d && d->is_array())
+    record.dirs = d->get_array();
   return record;
 }
 
@@ -113,15 +116,40 @@ const json::value* FindFile(const Record& record, const std::string& path) {
   return nullptr;
 }
 
-absl::Status SaveRecord(const std::string& path, const Record& record, int dir_mode) {
+// Removes those of `dirs` that are empty, deepest first (a directory one entry created may hold
+// another entry's: all are tried once every file is gone). A directory that is not empty (the
+// browser or someone else uses it) stays.
+void RemoveEmptyDirs(const json::array& dirs, std::vector<std::string>* log) {
+  std::vector<std::string> sorted;
+  for (const json::value& d : dirs) {
+    if (d.is_string())
+      sorted.emplace_back(d.get_string());
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a > b;
+  });
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  for (const std::string& dir : sorted) {
+    if (::rmdir(dir.c_str()) == 0 && log)
+      log->push_back(absl::StrCat("removed ", dir, "/"));
+  }
+}
+
+absl::Status SaveRecord(const std::string& path, Record record, int dir_mode) {
   if (record.files.empty() && record.registry.empty()) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return absl::PermissionDeniedError(absl::StrCat("cannot remove ", path));
+    RemoveEmptyDirs(record.dirs, nullptr);
     return absl::OkStatus();
   }
   std::vector<std::string> created;
   OMNI_RETURN_IF_ERROR(MakeDirs(Parent(path), dir_mode, &created));
-  json::object obj{{"version", 1}, {"files", record.files}, {"registry", record.registry}};
+  for (const std::string& d : created)
+    record.dirs.emplace_back(d);
+  json::object obj{{"version", 1},
+                   {"files", record.files},
+                   {"registry", record.registry},
+                   {"createdDirs", record.dirs}};
   return AtomicWriteFile(path, json::serialize(obj) + "\n", kFileMode);
 }
 
@@ -437,6 +465,7 @@ absl::Status ApplyUninstall(const Plan& plan, Registry* registry, std::vector<st
   Record record = LoadRecord(plan.record_path);
   absl::Status first_error;
   std::set<std::string> done;
+  json::array created_dirs;  // by install, for the files removed now
   for (const FileWrite& f : plan.files) {
     const json::value* entry = FindFile(record, f.path);
     if (!entry)
@@ -466,16 +495,8 @@ absl::Status ApplyUninstall(const Plan& plan, Registry* registry, std::vector<st
       continue;
     // Directories install created, innermost first, while empty.
     if (auto* d = entry->get_object().if_contains("createdDirs"); d && d->is_array()) {
-      const json::array& dirs = d->get_array();
-      for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-        if (!it->is_string())
-          continue;
-        std::string dir(it->get_string());
-        if (::rmdir(dir.c_str()) == 0)
-          log->push_back(absl::StrCat("removed ", dir, "/"));
-        else
-          break;  // not empty (the browser or someone else uses it): keep it and its parents
-      }
+      for (const json::value& dir : d->get_array())
+        created_dirs.push_back(dir);
     }
     done.insert(f.path);
   }
@@ -503,6 +524,7 @@ absl::Status ApplyUninstall(const Plan& plan, Registry* registry, std::vector<st
   }
   if (absl::Status s = SaveRecord(plan.record_path, record, dir_mode); !s.ok() && first_error.ok())
     first_error = s;
+  RemoveEmptyDirs(created_dirs, log);  // after the record: it may have shared a parent
   return first_error;
 }
 

@@ -1,4 +1,6 @@
 // The manifest-location table and the plans `install` makes from it, for every OS and browser.
+#include "install/locations.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -6,7 +8,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-#include "install/locations.h"
 #include "install/manifest.h"
 #include "install/registration.h"
 
@@ -78,14 +79,14 @@ TEST(LinuxPlan, PerUserWritesEveryBrowsersUserDataDir) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   const std::string m = "/NativeMessagingHosts/org.omnibridge.host.json";
   const std::string c = "/home/agent/.config/";
-  EXPECT_THAT(Paths(*plan),
-              ElementsAre(c + "google-chrome" + m, c + "google-chrome-beta" + m,
-                          c + "google-chrome-unstable" + m, c + "chromium" + m,
-                          c + "microsoft-edge" + m, c + "microsoft-edge-beta" + m,
-                          c + "microsoft-edge-dev" + m, c + "BraveSoftware/Brave-Browser" + m,
-                          c + "BraveSoftware/Brave-Browser-Beta" + m,
-                          c + "BraveSoftware/Brave-Browser-Nightly" + m, c + "vivaldi" + m,
-                          c + "vivaldi-snapshot" + m, c + "opera" + m));
+  EXPECT_THAT(
+      Paths(*plan),
+      ElementsAre(c + "google-chrome" + m, c + "google-chrome-beta" + m,
+                  c + "google-chrome-unstable" + m, c + "chromium" + m, c + "microsoft-edge" + m,
+                  c + "microsoft-edge-beta" + m, c + "microsoft-edge-dev" + m,
+                  c + "BraveSoftware/Brave-Browser" + m, c + "BraveSoftware/Brave-Browser-Beta" + m,
+                  c + "BraveSoftware/Brave-Browser-Nightly" + m, c + "vivaldi" + m,
+                  c + "vivaldi-snapshot" + m, c + "opera" + m));
   EXPECT_TRUE(plan->registry.empty());
   EXPECT_EQ(plan->record_path, "/home/agent/.config/omnibridge/registration.json");
 }
@@ -134,11 +135,10 @@ TEST(MacPlan, UserAndSystemDirectories) {
   ASSERT_TRUE(user.ok());
   const std::string a = "/Users/agent/Library/Application Support/";
   const std::string m = "/NativeMessagingHosts/org.omnibridge.host.json";
-  EXPECT_THAT(Paths(*user),
-              ElementsAre(a + "Google/Chrome" + m, a + "Google/Chrome Beta" + m,
-                          a + "Google/Chrome Canary" + m, a + "Chromium" + m,
-                          a + "Microsoft Edge" + m, a + "Microsoft Edge Beta" + m,
-                          a + "Microsoft Edge Dev" + m));
+  EXPECT_THAT(Paths(*user), ElementsAre(a + "Google/Chrome" + m, a + "Google/Chrome Beta" + m,
+                                        a + "Google/Chrome Canary" + m, a + "Chromium" + m,
+                                        a + "Microsoft Edge" + m, a + "Microsoft Edge Beta" + m,
+                                        a + "Microsoft Edge Dev" + m));
   options.scope = Scope::kSystem;
   auto system = PlanInstall(options, MacEnv());
   ASSERT_TRUE(system.ok());
@@ -153,7 +153,8 @@ TEST(WindowsPlan, PerUserKeysUnderHkcuNameOneManifest) {
   auto plan = PlanInstall(Options(Scope::kUser), WindowsEnv());
   ASSERT_TRUE(plan.ok()) << plan.status();
   const std::string manifest =
-      "C:\\Users\\agent\\AppData\\Local\\Omnibridge\\NativeMessagingHosts\\org.omnibridge.host.json";
+      "C:\\Users\\agent\\AppData\\Local\\Omnibridge\\NativeMessagingHosts\\org.omnibridge.host."
+      "json";
   ASSERT_EQ(plan->files.size(), 1u);
   EXPECT_EQ(plan->files[0].path, manifest);
   std::vector<std::string> keys;
@@ -195,11 +196,10 @@ TEST(WindowsPlan, SystemKeysUnderHklmAndProgramData) {
   EXPECT_EQ(plan->registry[0].data,
             "C:\\ProgramData\\Omnibridge\\NativeMessagingHosts\\org.omnibridge.host.json");
   auto lines = DescribePlan(*plan, true, true);
-  EXPECT_THAT(lines, testing::Contains(
-                         "would set HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Edge\\"
-                         "NativeMessagingHosts\\org.omnibridge.host\\(Default) = "
-                         "C:\\ProgramData\\Omnibridge\\NativeMessagingHosts\\"
-                         "org.omnibridge.host.json  (edge)"));
+  EXPECT_THAT(lines, testing::Contains("would set HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Edge\\"
+                                       "NativeMessagingHosts\\org.omnibridge.host\\(Default) = "
+                                       "C:\\ProgramData\\Omnibridge\\NativeMessagingHosts\\"
+                                       "org.omnibridge.host.json  (edge)"));
   // --user-data-dir means nothing to the Windows lookup.
   options = Options(Scope::kUser);
   options.user_data_dir = "C:\\profile";

@@ -1,5 +1,7 @@
 // The rendered manifest is what Chromium accepts (§3) and what CMake renders; the checker finds
 // each defect the research saw break a manifest.
+#include "install/manifest.h"
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -7,8 +9,6 @@
 #include "boost/json/parse.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-
-#include "install/manifest.h"
 
 namespace omnibridge::install {
 namespace {
@@ -35,8 +35,9 @@ TEST(Manifest, ShippedIdsComeFromExtensionIdTxt) {
 }
 
 TEST(Manifest, RenderedManifestIsStrictAndComplete) {
-  std::string text = RenderManifest("/usr/bin/omnibridge-host", {"gdnblmkijkafmbbpidakmcghmgeepcbe",
-                                                                 "abcdefghijklmnopabcdefghijklmnop"});
+  std::string text =
+      RenderManifest("/usr/bin/omnibridge-host",
+                     {"gdnblmkijkafmbbpidakmcghmgeepcbe", "abcdefghijklmnopabcdefghijklmnop"});
   json::value v = json::parse(text);
   const json::object& o = v.as_object();
   EXPECT_EQ(o.at("name"), "org.omnibridge.host");
@@ -68,8 +69,8 @@ TEST(Manifest, EscapesPathsForJson) {
 }
 
 TEST(ManifestCheck, FindsEachDefectChromiumRejects) {
-  const std::string good = RenderManifest("/usr/bin/omnibridge-host",
-                                          {"gdnblmkijkafmbbpidakmcghmgeepcbe"});
+  const std::string good =
+      RenderManifest("/usr/bin/omnibridge-host", {"gdnblmkijkafmbbpidakmcghmgeepcbe"});
   auto replace = [&](const std::string& from, const std::string& to) {
     std::string s = good;
     s.replace(s.find(from), from.size(), to);

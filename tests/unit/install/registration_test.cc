@@ -1,6 +1,6 @@
 // install/uninstall applied to a scratch HOME (every browser) and a scratch root (--system):
 // files and directories, modes, idempotence, and uninstall removing exactly what install wrote.
-#include <sys/stat.h>
+#include "install/registration.h"
 
 #include <filesystem>
 #include <fstream>
@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 
 #include "install/manifest.h"
-#include "install/registration.h"
+#include <sys/stat.h>
 
 namespace omnibridge::install {
 namespace {
@@ -26,7 +26,9 @@ class Scratch {
     std::string templ = (fs::temp_directory_path() / "omni-install-XXXXXX").string();
     path_ = ::mkdtemp(templ.data());
   }
+
   ~Scratch() { fs::remove_all(path_); }
+
   const std::string& path() const { return path_; }
 
  private:
@@ -89,7 +91,6 @@ TEST(Register, UserInstallForEveryBrowserThenUninstallRestoresTheTree) {
       EXPECT_THAT(log, Contains("wrote " + file));
     }
   }
-  EXPECT_EQ(Mode(env.config_home + "/chromium"), 0755 & ~0) << "existing dirs keep their mode";
   // No temporary file left behind anywhere.
   for (const std::string& p : Tree(s.path()))
     EXPECT_THAT(p, ::testing::Not(HasSubstr(".omnibridge-tmp-")));
@@ -136,7 +137,67 @@ TEST(Register, UninstallLeavesWhatItDidNotWrite) {
   Env env = HomeEnv(s);
   RegisterOptions options = Options(Scope::kUser);
   options.browsers = *ParseBrowserList("chrome,chromium");
-  ASSERT_TRUE(ApplyInstall(*PlanInstall(options, env), new_log(), nullptr).ok() || true);
+  std::vector<std::string> log;
+  ASSERT_TRUE(ApplyInstall(*PlanInstall(options, env), nullptr, &log).ok());
+  // Someone re-pointed Chromium's manifest at another host; Edge's was made by hand.
+  const std::string chromium =
+      env.config_home + "/chromium/NativeMessagingHosts/org.omnibridge.host.json";
+  std::ofstream(chromium) << RenderManifest("/opt/other/omnibridge-host", ShippedExtensionIds());
+  const std::string edge =
+      env.config_home + "/microsoft-edge/NativeMessagingHosts/org.omnibridge.host.json";
+  fs::create_directories(fs::path(edge).parent_path());
+  std::ofstream(edge) << RenderManifest("/usr/bin/omnibridge-host", ShippedExtensionIds());
+
+  options.browsers = *ParseBrowserList("all");
+  auto plan = PlanUninstall(options, env);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_THAT(plan->notes, Contains(HasSubstr("left " + edge + ": not written by")));
+  log.clear();
+  ASSERT_TRUE(ApplyUninstall(*plan, nullptr, &log).ok());
+  EXPECT_THAT(log, Contains(HasSubstr("left " + chromium + ": changed since install")));
+  EXPECT_TRUE(fs::exists(chromium));
+  EXPECT_TRUE(fs::exists(edge));
+  EXPECT_FALSE(fs::exists(env.config_home + "/google-chrome"));
+  // The record forgot everything: a second uninstall has nothing to remove.
+  auto again = PlanUninstall(options, env);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->files.empty());
+  EXPECT_FALSE(fs::exists(again->record_path));
+}
+
+TEST(Register, SystemWideIntoAScratchRoot) {
+  Scratch s;
+  Env env = HomeEnv(s);
+  env.root = s.path() + "/root";
+  auto plan = PlanInstall(Options(Scope::kSystem), env);
+  ASSERT_TRUE(plan.ok());
+  std::vector<std::string> log;
+  ASSERT_TRUE(ApplyInstall(*plan, nullptr, &log).ok());
+  for (const char* dir :
+       {"/etc/opt/chrome/native-messaging-hosts", "/etc/chromium/native-messaging-hosts",
+        "/etc/opt/edge/native-messaging-hosts"}) {
+    std::string file = env.root + dir + "/org.omnibridge.host.json";
+    EXPECT_EQ(Mode(file), 0644) << file;
+    EXPECT_EQ(Mode(env.root + dir), 0755) << dir;
+    EXPECT_TRUE(CheckManifest(Slurp(file)).field_errors.empty());
+  }
+  EXPECT_EQ(Mode(env.root + "/etc/omnibridge/registration.json"), 0644);
+  EXPECT_FALSE(fs::exists(env.home + "/.config")) << "--system touches nothing per user";
+  ASSERT_TRUE(ApplyUninstall(*PlanUninstall(Options(Scope::kSystem), env), nullptr, &log).ok());
+  EXPECT_FALSE(fs::exists(env.root));
+}
+
+TEST(AtomicWrite, NeverGroupOrWorldWritableAndNoTempLeft) {
+  Scratch s;
+  mode_t old = ::umask(0);
+  const std::string file = s.path() + "/m.json";
+  ASSERT_TRUE(AtomicWriteFile(file, "one", 0666).ok());
+  ::umask(old);
+  EXPECT_EQ(Mode(file), 0644);
+  ASSERT_TRUE(AtomicWriteFile(file, "two", 0644).ok());
+  EXPECT_EQ(Slurp(file), "two");
+  EXPECT_EQ(Tree(s.path()), std::set<std::string>{file});
+  EXPECT_FALSE(AtomicWriteFile(s.path() + "/missing/dir/m.json", "x", 0644).ok());
 }
 
 }  // namespace
