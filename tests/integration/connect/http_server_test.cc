@@ -2,13 +2,13 @@
 // blocking Beast clients on the test thread.
 #include "connect/http_server.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
 
 #include "boost/asio/steady_timer.hpp"
 #include "boost/json.hpp"
+#include <gtest/gtest.h>
+
 #include "integration/connect/test_client.h"
 
 namespace omnibridge::connect {
@@ -23,7 +23,8 @@ class TestHandler : public HttpHandler {
   explicit TestHandler(boost::asio::io_context& io) : io_(io) {}
 
   std::optional<HttpResponse> OnHeaders(const HttpRequest& request) override {
-    if (request.path == "/deny") return HttpResponse{403, {}, R"({"error":"denied"})"};
+    if (request.path == "/deny")
+      return HttpResponse{403, {}, R"({"error":"denied"})"};
     return std::nullopt;
   }
 
@@ -42,7 +43,8 @@ class TestHandler : public HttpHandler {
     }
     if (request.path == "/big") {
       std::string body(1024 * 1024 + 7, 'x');
-      for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+      for (size_t i = 0; i < body.size(); ++i)
+        body[i] = static_cast<char>('a' + i % 26);
       responder.Respond({200, {{"Content-Type", "text/plain"}}, std::move(body)});
       return;
     }
@@ -56,20 +58,25 @@ class TestHandler : public HttpHandler {
     echo["xTest"] = test ? *test : "";
     const std::string* custom = request.Header("x-omnibridge-signature");
     echo["signature"] = custom ? *custom : "";
-    responder.Respond({200, {{"X-Reply", "yes"}, {"X-Bad", "a\r\nInjected: 1"}},
-                       boost::json::serialize(echo)});
+    responder.Respond(
+        {200, {{"X-Reply", "yes"}, {"X-Bad", "a\r\nInjected: 1"}}, boost::json::serialize(echo)});
   }
 
   std::optional<HttpResponse> OnWebSocketUpgrade(const HttpRequest& request) override {
     const std::string* allow = request.Header("x-allow");
-    if (allow == nullptr || *allow != "yes") return HttpResponse{401, {}, R"({"error":"no"})"};
+    if (allow == nullptr || *allow != "yes")
+      return HttpResponse{401, {}, R"({"error":"no"})"};
     return std::nullopt;
   }
+
   void OnWebSocketOpen(WebSocketId id) override { opened.push_back(id); }
+
   void OnWebSocketMessage(WebSocketId id, std::string_view text) override {
     messages.emplace_back(text);
-    if (server != nullptr) (void)server->SendText(id, "echo:" + std::string(text));
+    if (server != nullptr)
+      (void)server->SendText(id, "echo:" + std::string(text));
   }
+
   void OnWebSocketClosed(WebSocketId id) override { closed.push_back(id); }
 
   boost::asio::io_context& io_;
@@ -84,6 +91,7 @@ class TestHandler : public HttpHandler {
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(HttpServerOptions{}); }
+
   void TearDown() override {
     loop_.Run([this] {
       server_.reset();
@@ -91,24 +99,28 @@ class HttpServerTest : public ::testing::Test {
     });
     loop_.Stop();
   }
+
   void Start(HttpServerOptions options) {
     options.max_body_bytes = 1000;
-    options.extra_headers = {"X-Omnibridge-Signature"};
+    options.extra_headers = {"X-Omnibridge-Signature", "X-Allow", "X-Test"};
     options.max_ws_queue_messages = 8;
     loop_.Run([&] {
       server_.reset();
       auto server = HttpServer::Create(loop_.io(), options, &handler_, "/ws");
       EXPECT_TRUE(server.ok()) << server.status();
-      if (server.ok()) server_ = std::move(*server);
+      if (server.ok())
+        server_ = std::move(*server);
       handler_.server = server_.get();
       return 0;
     });
     ASSERT_NE(server_, nullptr);
     port_ = server_->port();
   }
+
   HttpServerStats Stats() {
     return loop_.Run([this] { return server_->stats(); });
   }
+
   void WaitFor(const std::function<bool()>& condition) {
     for (int i = 0; i < 200 && !loop_.Run([&] { return condition(); }); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -126,9 +138,9 @@ TEST_F(HttpServerTest, EphemeralPortKeepAliveHeadersAndQuery) {
   HttpClient client(port_);
   ASSERT_TRUE(client.connected());
   for (int i = 0; i < 3; ++i) {
-    auto r = client.Request("POST", "/echo?a=1&b=two", {{"X-Test", "v" + std::to_string(i)},
-                                                        {"X-Omnibridge-Signature", "t=1,v1=ab"}},
-                            "hello");
+    auto r = client.Request(
+        "POST", "/echo?a=1&b=two",
+        {{"X-Test", "v" + std::to_string(i)}, {"X-Omnibridge-Signature", "t=1,v1=ab"}}, "hello");
     ASSERT_EQ(r.status, 200) << r.error;
     auto echo = boost::json::parse(r.body).as_object();
     EXPECT_EQ(echo["method"].as_string(), "POST");
@@ -183,7 +195,8 @@ TEST_F(HttpServerTest, EarlyAnswerFromOnHeadersDiscardsBody) {
 TEST_F(HttpServerTest, BadFramingRejected) {
   HttpClient chunked(port_);
   auto r = chunked.Raw(
-      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
   EXPECT_EQ(r.status, 411) << r.error;
   HttpClient bad_length(port_);
   auto b = bad_length.Raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n");
@@ -207,14 +220,19 @@ TEST_F(HttpServerTest, AsyncResponderAndLargeBody) {
 TEST_F(HttpServerTest, ResponderAfterClientLeftIsHarmless) {
   {
     HttpClient client(port_);
-    client.Raw("GET /never HTTP/1.1\r\nHost: x\r\n\r\n") ;  // times out quickly below
+    ASSERT_TRUE(client.Send("GET /never HTTP/1.1\r\nHost: x\r\n\r\n"));
+    WaitFor([this] { return handler_.requests == 1; });
   }
-  WaitFor([this] { return handler_.requests == 1 && server_->stats().open_connections == 0; });
+  // lws does not read a connection whose request awaits its answer, so the departure shows when
+  // the answer is written (or at the idle timeout).
   loop_.Run([this] {
-    EXPECT_FALSE(handler_.parked.Connected());
     handler_.parked.Respond({200, {}, "{}"});
+    handler_.parked.Respond({200, {}, "{}"});  // a second call is ignored
     return 0;
   });
+  WaitFor([this] { return server_->stats().open_connections == 0; });
+  EXPECT_EQ(Stats().open_connections, 0u);
+  EXPECT_FALSE(loop_.Run([this] { return handler_.parked.Connected(); }));
   HttpClient again(port_);
   EXPECT_EQ(again.Request("GET", "/echo").status, 200);
 }
@@ -258,12 +276,15 @@ TEST_F(HttpServerTest, WebSocketQueueIsBounded) {
   auto codes = loop_.Run([this] {
     std::vector<absl::StatusCode> out;
     WebSocketId id = server_->WebSockets().at(0);
-    for (int i = 0; i < 10; ++i) out.push_back(server_->SendText(id, std::to_string(i)).code());
+    for (int i = 0; i < 10; ++i)
+      out.push_back(server_->SendText(id, std::to_string(i)).code());
     return out;
   });
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(codes[i], absl::StatusCode::kOk);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(codes[i], absl::StatusCode::kOk);
   EXPECT_EQ(codes[8], absl::StatusCode::kResourceExhausted);
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(ws.Read(), std::to_string(i));
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(ws.Read(), std::to_string(i));
 }
 
 TEST_F(HttpServerTest, IdleServerDoesNotSpin) {
@@ -294,9 +315,11 @@ TEST_F(HttpServerTest, ConnectionLimit) {
 
 TEST(HttpServerCreate, BadAddressAndPortInUse) {
   boost::asio::io_context io;
+
   class Nop : public HttpHandler {
     void OnRequest(HttpRequest, HttpResponder) override {}
   } handler;
+
   HttpServerOptions options;
   options.bind_address = "not-an-ip";
   EXPECT_EQ(HttpServer::Create(io, options, &handler).status().code(),

@@ -3,9 +3,6 @@
 // io_context on its own thread for the server under test.
 #pragma once
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <chrono>
 #include <functional>
 #include <future>
@@ -31,14 +28,19 @@ namespace omnibridge::testing {
 class LoopThread {
  public:
   LoopThread() : guard_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+
   ~LoopThread() { Stop(); }
+
   void Stop() {
-    if (!thread_.joinable()) return;
+    if (!thread_.joinable())
+      return;
     guard_.reset();
     io_.stop();
     thread_.join();
   }
+
   boost::asio::io_context& io() { return io_; }
+
   template <typename F>
   auto Run(F f) -> decltype(f()) {
     std::packaged_task<decltype(f())()> task(std::move(f));
@@ -53,16 +55,31 @@ class LoopThread {
   std::thread thread_;
 };
 
-inline void SetSocketTimeout(int fd, std::chrono::milliseconds timeout) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+// Runs one asynchronous operation on `io` for at most `timeout`; on timeout the socket is closed
+// and the operation ends with an error. (Asio's blocking calls ignore SO_RCVTIMEO: they poll.)
+template <typename Socket, typename Start>
+boost::system::error_code RunWithTimeout(boost::asio::io_context& io, Socket& socket,
+                                         std::chrono::milliseconds timeout, Start start) {
+  boost::system::error_code result = boost::asio::error::timed_out;
+  bool done = false;
+  start([&](boost::system::error_code ec, auto&&...) {
+    result = ec;
+    done = true;
+  });
+  io.restart();
+  io.run_for(timeout);
+  if (!done) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    io.restart();
+    io.run();
+    result = boost::asio::error::timed_out;
+  }
+  return result;
 }
 
 struct ClientResponse {
-  int status = 0;  // 0: no response (connection closed or error)
+  int status = 0;                              // 0: no response (connection closed or error)
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   bool keep_alive = false;
@@ -73,13 +90,14 @@ struct ClientResponse {
 class HttpClient {
  public:
   explicit HttpClient(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5))
-      : socket_(io_) {
+      : socket_(io_), timeout_(timeout) {
     boost::system::error_code ec;
     socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
     connected_ = !ec;
-    if (connected_) SetSocketTimeout(socket_.native_handle(), timeout);
   }
+
   bool connected() const { return connected_; }
+
   boost::asio::ip::tcp::socket& socket() { return socket_; }
 
   ClientResponse Request(const std::string& method, const std::string& target,
@@ -88,22 +106,28 @@ class HttpClient {
     namespace http = boost::beast::http;
     http::request<http::string_body> request(http::string_to_verb(method), target, 11);
     request.set(http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : headers) request.set(name, value);
+    for (const auto& [name, value] : headers)
+      request.set(name, value);
     if (!body.empty() || method == "POST") {
       request.body() = body;
       request.prepare_payload();
     }
-    boost::system::error_code ec;
-    http::write(socket_, request, ec);
+    RunWithTimeout(io_, socket_, timeout_,
+                   [&](auto handler) { http::async_write(socket_, request, handler); });
     // A server may answer (413) before the whole body is written; still read its answer.
     return ReadResponse();
   }
 
   // Sends raw bytes, then reads one response.
   ClientResponse Raw(const std::string& bytes) {
-    boost::system::error_code ec;
-    boost::asio::write(socket_, boost::asio::buffer(bytes), ec);
+    Send(bytes);
     return ReadResponse();
+  }
+
+  bool Send(const std::string& bytes) {
+    return !RunWithTimeout(io_, socket_, timeout_, [&](auto handler) {
+      boost::asio::async_write(socket_, boost::asio::buffer(bytes), handler);
+    });
   }
 
   ClientResponse ReadResponse() {
@@ -111,8 +135,9 @@ class HttpClient {
     ClientResponse out;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
-    boost::system::error_code ec;
-    http::read(socket_, buffer_, parser, ec);
+    boost::system::error_code ec = RunWithTimeout(io_, socket_, timeout_, [&](auto handler) {
+      http::async_read(socket_, buffer_, parser, handler);
+    });
     if (ec) {
       out.error = ec.message();
       return out;
@@ -121,7 +146,8 @@ class HttpClient {
     out.status = static_cast<int>(response.result_int());
     for (const auto& field : response) {
       std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       out.headers[name] = std::string(field.value());
     }
     out.body = response.body();
@@ -132,6 +158,7 @@ class HttpClient {
  private:
   boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_;
+  std::chrono::milliseconds timeout_;
   boost::beast::flat_buffer buffer_;
   bool connected_ = false;
 };
@@ -147,21 +174,24 @@ class WsClient {
     namespace websocket = boost::beast::websocket;
     boost::system::error_code ec;
     ws_.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (ec) return 0;
-    SetSocketTimeout(ws_.next_layer().native_handle(), timeout_);
+    if (ec)
+      return 0;
     ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& request) {
-      for (const auto& [name, value] : headers) request.set(name, value);
+      for (const auto& [name, value] : headers)
+        request.set(name, value);
     }));
     websocket::response_type response;
-    ws_.handshake(response, "127.0.0.1", target, ec);
+    ec = RunWithTimeout(io_, ws_.next_layer(), timeout_, [&](auto handler) {
+      ws_.async_handshake(response, "127.0.0.1", target, handler);
+    });
     return static_cast<int>(response.result_int());
   }
 
   // The next text message, or nullopt on close/timeout.
   std::optional<std::string> Read() {
     boost::beast::flat_buffer buffer;
-    boost::system::error_code ec;
-    ws_.read(buffer, ec);
+    boost::system::error_code ec = RunWithTimeout(
+        io_, ws_.next_layer(), timeout_, [&](auto handler) { ws_.async_read(buffer, handler); });
     if (ec) {
       last_error_ = ec;
       return std::nullopt;
@@ -170,18 +200,20 @@ class WsClient {
   }
 
   bool Write(const std::string& text) {
-    boost::system::error_code ec;
     ws_.text(true);
-    ws_.write(boost::asio::buffer(text), ec);
-    return !ec;
+    return !RunWithTimeout(io_, ws_.next_layer(), timeout_, [&](auto handler) {
+      ws_.async_write(boost::asio::buffer(text), handler);
+    });
   }
 
   void Close() {
-    boost::system::error_code ec;
-    ws_.close(boost::beast::websocket::close_code::normal, ec);
+    RunWithTimeout(io_, ws_.next_layer(), timeout_, [&](auto handler) {
+      ws_.async_close(boost::beast::websocket::close_code::normal, handler);
+    });
   }
 
   boost::system::error_code last_error() const { return last_error_; }
+
   boost::beast::websocket::close_reason close_reason() const { return ws_.reason(); }
 
  private:
