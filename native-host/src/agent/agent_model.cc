@@ -178,6 +178,9 @@ struct AgentModel::Impl {
   bool link_up = false;
   bool resyncing = false;
   bool finishing_resync = false;
+  // Pauses re-applied after an ACD restart are on their way: agent.state waits for their echo
+  // rather than flashing "ready" in between.
+  bool reapplying = false;
   bool platform_restarted = false;
 
   // (interface, queue) → member state, for this agent's members only.
@@ -388,7 +391,7 @@ struct AgentModel::Impl {
       if (it.state == InteractionState::kOffered)
         OnFirstOffered(it, out);
     }
-    if (!agent_dirty)
+    if (!agent_dirty || reapplying)
       return;
     agent_dirty = false;
     AgentState state;
@@ -720,6 +723,8 @@ struct AgentModel::Impl {
     if (!IsMine(e.interface, e.member_name) || e.interface.empty())
       return;
     agent_dirty = true;
+    if (e.paused && !e.snapshot)
+      reapplying = false;
     auto key = std::make_pair(std::string(e.interface), std::string(e.queue));
     if (e.kind == cti::MemberEvent::Kind::kRemoved) {
       members.erase(key);
@@ -791,6 +796,7 @@ struct AgentModel::Impl {
       for (const std::string& iface : AgentInterfaces()) {
         out.commands.push_back(cti::PauseMember{iface, true, *remembered_pause, ""});
       }
+      reapplying = true;
     }
     MaybeEndWrapup(out);
     if (!(platform_restarted && remembered_pause))
@@ -812,6 +818,8 @@ void AgentModel::OnLinkStatus(const cti::LinkStatus& status, Effects& out) {
   impl_->link_dirty = true;
   const bool was_up = impl_->link_up;
   impl_->link_up = status.state == cti::LinkState::kUp;
+  if (status.state == cti::LinkState::kDown)
+    impl_->reapplying = false;
   if (!impl_->link_up && impl_->resyncing) {
     // The resync never finished: keep what we knew, it will be checked on the next one.
     impl_->resyncing = false;
@@ -851,6 +859,10 @@ void AgentModel::OnEvent(const cti::CtiEvent& event, Effects& out) {
 void AgentModel::OnCommandFailed(const cti::Command& command, const absl::Status& status,
                                  Effects& out) {
   const auto* pause = std::get_if<cti::PauseMember>(&command);
+  if (pause != nullptr && pause->paused && impl_->reapplying) {
+    impl_->reapplying = false;
+    impl_->Publish(out);
+  }
   if (pause != nullptr && pause->paused && pause->reason == impl_->config.wrapup_reason) {
     OMNI_LOG(kWarning, "agent", "wrap-up pause failed (", status.message(),
              "); ending wrap-up now");

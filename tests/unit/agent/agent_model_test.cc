@@ -291,10 +291,13 @@ TEST(AgentModelTest, RestartForgettingPausesReappliesLastNotReady) {
   EXPECT_THAT(Pauses(h.commands_), ElementsAre("Local/1001@agents/n paused Lunch",
                                                "Local/1001@omnibridge-task/n paused Lunch"));
   h.LinkUp();
+  EXPECT_THAT(h.FramesOf("agent.state"), IsEmpty());  // no "ready" flash before the echo
   h.Member("Local/1001@agents/n", "support", true, "Lunch");
   h.Member("Local/1001@omnibridge-task/n", "digital", true, "Lunch");
   EXPECT_EQ(h.model_.state(), AgentState::kNotReady);
   EXPECT_EQ(h.model_.reason(), "Lunch");
+  // Only `paused` grows as the ACD confirms each interface; never a "ready" in between.
+  EXPECT_THAT(h.AgentStates(), ::testing::Each(::testing::Eq("notReady:Lunch")));
 }
 
 TEST(AgentModelTest, ReconnectWithoutRestartReappliesNothing) {
