@@ -204,6 +204,15 @@ PopflowService::Output PopflowService::Test(const json::object& request) {
 }
 
 Effects PopflowService::OnCrmEvent(const json::object& event) {
+  if (Str(event, "event") == "popflow.button") {
+    // A flow button in the CRM tab: the host knows the interaction better than the page does.
+    std::string id = Str(event, "interactionId");
+    auto it = interactions_.find(id);
+    json::object interaction = it != interactions_.end() ? it->second.last : json::object{};
+    if (interaction.empty() && !id.empty())
+      interaction["interactionId"] = id;
+    return OnButton(Str(event, "flow"), interaction, agent_, ObjectOr(event, "data"));
+  }
   if (Str(event, "event") != "popflow.result")
     return {};
   const json::value* index = event.if_contains("actionIndex");
@@ -335,6 +344,7 @@ Effects PopflowService::OnAgentState(const json::object& state) {
   json::object data{{"previous", agent_state_}, {"previousReason", agent_reason_}};
   agent_state_ = s;
   agent_reason_ = reason;
+  agent_ = state;
   return Fire("agent.stateChanged", {}, state, "cti", std::move(data));
 }
 

@@ -56,7 +56,8 @@ class PopflowService {
   // error reply.
   Output HandleRequest(const boost::json::object& request);
 
-  // `crm.event` frames; only event "popflow.result" does anything.
+  // `crm.event` frames: "popflow.result" (an action's result) and "popflow.button" ({"flow",
+  // "interactionId"?, "data"?}: the agent clicked a flow button). Others are ignored.
   Effects OnCrmEvent(const boost::json::object& event);
 
   // Derives triggers from successive interaction snapshots (interaction.update's "interaction"):
@@ -109,6 +110,7 @@ class PopflowService {
   ServiceOptions options_;
   Engine engine_;
   absl::flat_hash_map<std::string, Seen> interactions_;
+  boost::json::object agent_;  // the latest agent.state, for triggers that come without one
   std::string agent_state_;
   std::string agent_reason_;
 };

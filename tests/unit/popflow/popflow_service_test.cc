@@ -220,6 +220,10 @@ TEST_F(ServiceTest, AgentRoutingAndButtons) {
   EXPECT_THAT(Messages(service_->OnButton("Btn", json::object{{"interactionId", "q"}}, {}, {})),
               ElementsAre("clicked q"));
   EXPECT_TRUE(service_->OnButton("Nope", {}, {}, {}).empty());
+  service_->OnInteractionUpdate(Snapshot("k", "connected"), {});
+  EXPECT_THAT(Messages(service_->OnCrmEvent(json::object{
+                  {"event", "popflow.button"}, {"flow", "Btn"}, {"interactionId", "k"}})),
+              ElementsAre("clicked k"));
 }
 
 TEST_F(ServiceTest, OptionalDefaultPopWhenNoOfferedFlow) {
