@@ -43,23 +43,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     parser.Feed(
         input.substr(i, chunk),
         [&](const cti::ami::AmiMessage& m) {
-          if (m.size() > limits.max_headers) abort();
-          for (size_t k = 0; k < m.size(); ++k) (void)m.Find(m.name(k));
+          if (m.size() > limits.max_headers)
+            abort();
+          for (size_t k = 0; k < m.size(); ++k)
+            (void)m.Find(m.name(k));
           const bool snapshot = m.Has("ActionID");
-          cti::ami::TranslateEvent(m, snapshot, [&](const cti::CtiEvent& e) {
-            model.OnEvent(e, effects);
-          });
+          cti::ami::TranslateEvent(m, snapshot,
+                                   [&](const cti::CtiEvent& e) { model.OnEvent(e, effects); });
         },
         [](const absl::Status&) {});
-    if (parser.buffered_bytes() > limits.max_line_bytes) abort();
-    if (effects.frames.size() > 10000) effects.frames.clear();
-    if (effects.commands.size() > 10000) effects.commands.clear();
+    if (parser.buffered_bytes() > limits.max_line_bytes)
+      abort();
+    if (effects.frames.size() > 10000)
+      effects.frames.clear();
+    if (effects.commands.size() > 10000)
+      effects.commands.clear();
   }
   // Framing recovers: after any garbage, a blank line and one packet parse.
   bool seen = false;
-  parser.Feed("\r\n\r\nEvent: Probe\r\n\r\n",
-              [&](const cti::ami::AmiMessage& m) { seen |= m.Get("Event") == "Probe"; },
-              [](const absl::Status&) {});
-  if (!seen) abort();
+  parser.Feed(
+      "\r\n\r\nEvent: Probe\r\n\r\n",
+      [&](const cti::ami::AmiMessage& m) { seen |= m.Get("Event") == "Probe"; },
+      [](const absl::Status&) {});
+  if (!seen)
+    abort();
   return 0;
 }
