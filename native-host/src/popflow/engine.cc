@@ -186,7 +186,7 @@ Effects Engine::OnTrigger(const Trigger& trigger) {
     seen_order_.push_back(key);
     if (seen_order_.size() > 4096) {
       seen_.erase(seen_order_.front());
-      seen_order_.erase(seen_order_.begin());
+      seen_order_.pop_front();
     }
   }
   for (const auto& flow : flows_) {

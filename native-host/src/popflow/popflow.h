@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -266,7 +267,7 @@ class Engine {
   std::map<std::string, std::unique_ptr<Run>> runs_;  // by run id
   absl::flat_hash_map<std::string, std::string> frame_to_run_;
   absl::flat_hash_map<uint64_t, std::string> waits_;  // http/launch/timer id → run id
-  std::vector<std::string> seen_order_;               // once-only dedup, bounded FIFO
+  std::deque<std::string> seen_order_;                // once-only dedup, bounded FIFO
   absl::flat_hash_set<std::string> seen_;
   uint64_t next_id_ = 1;
   uint64_t runs_started_ = 0;
