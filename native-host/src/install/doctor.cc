@@ -232,9 +232,12 @@ class Doctor {
     for (std::string_view exe : b.linux_executables)
       installed = installed || (env_.os == Os::kLinux && Exists(UnderRoot(env_, exe)));
     std::vector<std::string> profiles;
-    for (const std::string& dir : DefaultUserDataDirs(b, env_)) {
-      if (Exists(dir))
-        profiles.push_back(dir);
+    const std::vector<std::string> defaults = DefaultUserDataDirs(b, env_);
+    for (size_t i = 0; i < defaults.size(); ++i) {
+      // Other channels (beta, dev…) count once the browser has used them ("Local State"): `install`
+      // creates their NativeMessagingHosts in advance, which alone is no profile.
+      if (i == 0 ? Exists(defaults[i]) : Exists(defaults[i] + "/Local State"))
+        profiles.push_back(defaults[i]);
     }
     for (const std::string& dir : options_.user_data_dirs)
       profiles.push_back(dir);
@@ -283,7 +286,8 @@ class Doctor {
     std::string block_file;
     const json::value* block = policy.Get("NativeMessagingBlocklist", &block_file);
     const json::value* allow = policy.Get("NativeMessagingAllowlist");
-    if ((ListHas(block, "*") || ListHas(block, kHostName)) && !ListHas(allow, kHostName)) {
+    blocked_ = (ListHas(block, "*") || ListHas(block, kHostName)) && !ListHas(allow, kHostName);
+    if (blocked_) {
       Add(Severity::kError, "policy_blocked", b.id, block_file,
           absl::StrCat(name, "'s policy NativeMessagingBlocklist in ", block_file, " blocks ",
                        kHostName, "; add \"", kHostName,
@@ -420,8 +424,8 @@ class Doctor {
           absl::StrCat(where, ": ", shown, " does not allow ", absl::StrJoin(missing, ", "),
                        " (another store's ID of Omnibridge); ", reinstall, "."));
     }
-    if (!CheckHost(b, where, file, check.path))
-      return;
+    if (!CheckHost(b, where, file, check.path) || blocked_)
+      return;  // a blocked host has its own finding; "all fine here" would mislead
     Add(Severity::kOk, "ok", b.id, file,
         absl::StrCat(where, " reads ", shown, ", which allows Omnibridge and starts ", check.path,
                      " (answers hello",
@@ -570,6 +574,7 @@ class Doctor {
   std::vector<std::string> ids_;
   std::vector<std::string> origins_;
   std::map<std::string, HostProbe> hello_;
+  bool blocked_ = false;  // the browser being checked blocks our host by policy
   json::object policy_settings_;
   std::string policy_settings_source_;
   Report report_;

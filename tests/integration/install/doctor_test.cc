@@ -323,6 +323,18 @@ TEST_F(Doctor, CtiLinkDownOrNotAmi) {
   EXPECT_THAT(Expect("cti_not_ami"), HasSubstr("unexpected banner \"SSH-2.0-OpenSSH_9.2\""));
 }
 
+TEST_F(Doctor, ChannelDirsInstallCreatedAreNoProfiles) {
+  fs::create_directories(home_ + "/.config/google-chrome");
+  RunResult r = Driver({"install", "--browser", "chrome", "--host-path", OMNI_HOST_PATH});
+  ASSERT_EQ(r.exit_code, 0);
+  int exit_code = -1;
+  int chrome_profiles = 0;
+  for (const json::value& f : DoctorJson(&exit_code))
+    chrome_profiles += f.at("browser") == "chrome" && f.at("check") == "ok";
+  EXPECT_EQ(exit_code, 0) << last_;
+  EXPECT_EQ(chrome_profiles, 1) << last_;  // google-chrome, not -beta/-unstable
+}
+
 TEST_F(Doctor, NoBrowserAtAll) {
   fs::remove_all(home_ + "/.config/chromium");
   EXPECT_THAT(Expect("no_browser", "warning"), HasSubstr("No supported browser"));
