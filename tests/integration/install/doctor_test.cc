@@ -324,6 +324,7 @@ TEST_F(Doctor, CtiLinkDownOrNotAmi) {
 }
 
 TEST_F(Doctor, ChannelDirsInstallCreatedAreNoProfiles) {
+  fs::remove_all(home_ + "/.config/chromium");
   fs::create_directories(home_ + "/.config/google-chrome");
   RunResult r = Driver({"install", "--browser", "chrome", "--host-path", OMNI_HOST_PATH});
   ASSERT_EQ(r.exit_code, 0);
