@@ -1,6 +1,7 @@
 #include "install/doctor.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -31,8 +32,20 @@ constexpr size_t kMaxFileBytes = 1024 * 1024;
 std::string Sv(std::string_view s) { return std::string(s); }
 
 bool Exists(const std::string& path) {
-  struct stat st;
-  return !path.empty() && ::stat(path.c_str(), &st) == 0;
+  std::error_code ec;
+  return !path.empty() && std::filesystem::exists(std::filesystem::path(path), ec);
+}
+
+// What a browser's launcher needs: a regular file it may execute.
+bool IsExecutableFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::path(path), ec))
+    return false;
+#if defined(_WIN32)
+  return true;
+#else
+  return ::access(path.c_str(), X_OK) == 0;
+#endif
 }
 
 bool ReadFile(const std::string& path, std::string* out) {
@@ -441,14 +454,13 @@ class Doctor {
         "reinstall from the host's current location (`/path/to/omnibridge-host install "
         "--browser ",
         Sv(b.id), "`)");
-    struct stat st;
-    if (::stat(host.c_str(), &st) != 0) {
+    if (!Exists(host)) {
       Add(Severity::kError, "host_missing", b.id, file,
           absl::StrCat(where, " treats the host as missing: ", Pretty(env_, file), " names ", host,
                        ", which does not exist; ", fix_path, "."));
       return false;
     }
-    if (!S_ISREG(st.st_mode) || ::access(host.c_str(), X_OK) != 0) {
+    if (!IsExecutableFile(host)) {
       Add(Severity::kError, "host_not_executable", b.id, file,
           absl::StrCat(where, " cannot start ", host,
                        ": it is not an executable file; run "

@@ -36,6 +36,15 @@ CtiProbe ProbeAmi(const std::string&, int, bool, absl::Duration) {
 
 namespace {
 
+// pipe() with close-on-exec on both ends (pipe2 is Linux-only).
+bool CloexecPipe(int fds[2]) {
+  if (::pipe(fds) != 0)
+    return false;
+  ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+  ::fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  return true;
+}
+
 int RemainingMs(absl::Time deadline) {
   absl::Duration left = deadline - absl::Now();
   return left <= absl::ZeroDuration() ? 0 : static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
@@ -96,7 +105,7 @@ HostProbe ProbeHost(const std::string& executable, const std::string& origin,
                     absl::Duration timeout) {
   HostProbe probe;
   int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+  if (!CloexecPipe(in) || !CloexecPipe(out) || !CloexecPipe(err)) {
     probe.detail = absl::StrCat("could not create pipes: ", std::strerror(errno));
     return probe;
   }
@@ -225,10 +234,11 @@ CtiProbe ProbeAmi(const std::string& host, int port, bool tls, absl::Duration ti
   int fd = -1;
   std::string last = "no address";
   for (addrinfo* ai = res; ai && fd < 0; ai = ai->ai_next) {
-    int s =
-        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    int s = ::socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (s < 0)
       continue;
+    ::fcntl(s, F_SETFD, FD_CLOEXEC);
+    ::fcntl(s, F_SETFL, ::fcntl(s, F_GETFL) | O_NONBLOCK);
     if (::connect(s, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
       last = std::strerror(errno);
       ::close(s);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -16,6 +17,9 @@
 #include "install/manifest.h"
 
 #if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
 #include <windows.h>
 #else
 #include <fcntl.h>
@@ -25,6 +29,7 @@
 
 namespace omnibridge::install {
 namespace json = boost::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -42,8 +47,14 @@ std::string Parent(const std::string& path) {
 }
 
 bool Exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
+  std::error_code ec;
+  return fs::exists(fs::path(path), ec);
+}
+
+// Removes a file, or a directory when it is empty. False when it is not there or not removable.
+bool Remove(const std::string& path) {
+  std::error_code ec;
+  return fs::remove(fs::path(path), ec);
 }
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
@@ -65,10 +76,13 @@ absl::Status MakeDirs(const std::string& dir, int mode, std::vector<std::string>
   if (dir.empty() || Exists(dir))
     return absl::OkStatus();
   OMNI_RETURN_IF_ERROR(MakeDirs(Parent(dir), mode, created));
-  if (::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST)
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create ", dir, ": ", std::strerror(errno)));
-  ::chmod(dir.c_str(), static_cast<mode_t>(mode));  // umask must not widen or narrow it
+  std::error_code ec;
+  if (!fs::create_directory(fs::path(dir), ec) && ec)
+    return absl::PermissionDeniedError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+#if !defined(_WIN32)
+  // Exactly `mode`: the umask must neither widen nor narrow it.
+  fs::permissions(fs::path(dir), static_cast<fs::perms>(mode), fs::perm_options::replace, ec);
+#endif
   created->push_back(dir);
   return absl::OkStatus();
 }
@@ -130,15 +144,17 @@ void RemoveEmptyDirs(const json::array& dirs, std::vector<std::string>* log) {
   });
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   for (const std::string& dir : sorted) {
-    if (::rmdir(dir.c_str()) == 0 && log)
+    if (Remove(dir) && log)
       log->push_back(absl::StrCat("removed ", dir, "/"));
   }
 }
 
 absl::Status SaveRecord(const std::string& path, Record record, int dir_mode) {
   if (record.files.empty() && record.registry.empty()) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-      return absl::PermissionDeniedError(absl::StrCat("cannot remove ", path));
+    std::error_code ec;
+    fs::remove(fs::path(path), ec);
+    if (ec)
+      return absl::PermissionDeniedError(absl::StrCat("cannot remove ", path, ": ", ec.message()));
     RemoveEmptyDirs(record.dirs, nullptr);
     return absl::OkStatus();
   }
@@ -397,9 +413,11 @@ absl::Status ApplyInstall(const Plan& plan, Registry* registry, std::vector<std:
     if (s.ok()) {
       auto existing = ReadSmallFile(f.path, 1024 * 1024);
       if (existing.ok() && *existing == f.contents) {
-        struct stat st;
-        if (::stat(f.path.c_str(), &st) == 0 && (st.st_mode & 022) != 0)
-          ::chmod(f.path.c_str(), kFileMode);
+        // Same content: only a mode someone widened is put back.
+        std::error_code ec;
+        const fs::perms writable = fs::perms::group_write | fs::perms::others_write;
+        if ((fs::status(fs::path(f.path), ec).permissions() & writable) != fs::perms::none)
+          fs::permissions(fs::path(f.path), writable, fs::perm_options::remove, ec);
         log->push_back(absl::StrCat("unchanged ", f.path));
       } else {
         s = AtomicWriteFile(f.path, f.contents, kFileMode);
@@ -478,9 +496,8 @@ absl::Status ApplyUninstall(const Plan& plan, Registry* registry, std::vector<st
       if (check.name != kHostName || check.path != StringAt(*entry, "hostPath")) {
         log->push_back(absl::StrCat("left ", f.path, ": changed since install (it names ",
                                     check.path.empty() ? "another host" : check.path, ")"));
-      } else if (::unlink(f.path.c_str()) != 0) {
-        absl::Status s = absl::PermissionDeniedError(
-            absl::StrCat("cannot remove ", f.path, ": ", std::strerror(errno)));
+      } else if (!Remove(f.path)) {
+        absl::Status s = absl::PermissionDeniedError(absl::StrCat("cannot remove ", f.path));
         log->push_back(absl::StrCat("failed ", f.path, ": ", s.message()));
         if (first_error.ok())
           first_error = s;
