@@ -5,6 +5,8 @@
 // Durability: WAL with synchronous=NORMAL — a commit survives the router process being killed
 // (the test kills it with SIGKILL); after a power loss the last commits can be lost (the CRM's
 // webhook retry then brings them back, answered 200 or 202 as fits).
+// A new item is committed before its webhook is answered; state changes are committed by the
+// route service once per turn of its loop (route_service.cc says why that is safe).
 // One Journal per file: the database is opened with an exclusive lock, so a second router on the
 // same journal fails at start instead of routing everything twice.
 //

@@ -201,6 +201,8 @@ absl::Status RouteService::Start() {
 }
 
 void RouteService::Stop() {
+  if (!journal_batch_.empty())
+    FlushJournal();
   if (self_) {
     self_.reset();  // late completions find nothing
   }
@@ -341,8 +343,22 @@ HttpResponse RouteService::Webhook(const Source& source, const HttpRequest& requ
 // --------------------------------------------------------------------------------- router I/O
 
 void RouteService::Apply(RouterEffects effects) {
-  if (absl::Status s = journal_->Apply(effects.journal); !s.ok())
-    OMNI_LOG(kError, "routing", s.message());
+  // State changes are committed once per turn of the loop, in one transaction, not once per
+  // event: a resync or a burst of AMI events would otherwise cost one commit each. Commands need
+  // not wait for that commit: after a crash, the resync finds a virtual call the journal still
+  // calls pending (and takes it as live), and a second Originate with the same ChannelId fails
+  // while the first lives.
+  if (!effects.journal.empty()) {
+    if (journal_batch_.empty()) {
+      std::weak_ptr<RouteService*> weak = self_;
+      boost::asio::post(io_, [weak] {
+        if (auto self = weak.lock())
+          (*self)->FlushJournal();
+      });
+    }
+    journal_batch_.insert(journal_batch_.end(), std::make_move_iterator(effects.journal.begin()),
+                          std::make_move_iterator(effects.journal.end()));
+  }
   for (RouterCommand& command : effects.commands) {
     std::weak_ptr<RouteService*> weak = self_;
     auto shared = std::make_shared<RouterCommand>(std::move(command));
@@ -363,6 +379,13 @@ void RouteService::Apply(RouterEffects effects) {
     });
   }
   ArmTimer();
+}
+
+void RouteService::FlushJournal() {
+  std::vector<JournalUpdate> batch = std::move(journal_batch_);
+  journal_batch_.clear();
+  if (absl::Status s = journal_->Apply(batch); !s.ok())
+    OMNI_LOG(kError, "routing", s.message());
 }
 
 void RouteService::ArmTimer() {
@@ -436,6 +459,8 @@ json::object RouteService::StatusJson() const {
   out["accepted"] = stats_.accepted;
   out["duplicates"] = stats_.duplicates;
   out["rejected"] = stats_.rejected;
+  out["routeRequests"] = stats_.route_requests_ok;
+  out["routeRequestsFailed"] = stats_.route_requests_failed;
   return out;
 }
 

@@ -102,6 +102,7 @@ class RouteService final : public cti::CtiEventSink, public connect::HttpHandler
 
   connect::HttpResponse Webhook(const Source& source, const connect::HttpRequest& request);
   void Apply(RouterEffects effects);
+  void FlushJournal();
   void ArmTimer();
   const Source* FindSource(std::string_view name) const;
 
@@ -118,6 +119,7 @@ class RouteService final : public cti::CtiEventSink, public connect::HttpHandler
   std::unique_ptr<TimerState> timer_;
   std::shared_ptr<RouteService*> self_;  // completions hold a weak_ptr: late ones are dropped
   Stats stats_;
+  std::vector<JournalUpdate> journal_batch_;  // committed at the next turn of the loop
   bool started_ = false;
 };
 

@@ -118,11 +118,8 @@ struct Router::Impl {
       PendingFor(it).erase({it.seq, it.rec.interaction_id});
     it.rec.state = state;
     it.rec.updated = now;
-    if (state == TaskState::kPending) {
-      PendingFor(it).insert({it.seq, it.rec.interaction_id});
-      if (it.not_before > now)
-        deadlines.emplace(it.not_before, it.rec.interaction_id);
-    }
+    if (state == TaskState::kPending)
+      MakeReadyOrWait(it, now);
     Journal(it, out);
     OMNI_LOG(kDebug, "routing", it.rec.interaction_id, " ", TaskStateName(old), " -> ",
              TaskStateName(state), it.rec.agent.empty() ? "" : " agent ", it.rec.agent);
@@ -144,6 +141,17 @@ struct Router::Impl {
     }
   }
 
+  // A pending item is in its pending set only once it may be routed, so that Dispatch never walks
+  // items that wait for a retry; those wait in `deadlines` and OnTimer brings them back.
+  void MakeReadyOrWait(Item& it, absl::Time now) {
+    if (it.not_before > now) {
+      PendingFor(it).erase({it.seq, it.rec.interaction_id});
+      deadlines.emplace(it.not_before, it.rec.interaction_id);
+    } else {
+      PendingFor(it).insert({it.seq, it.rec.interaction_id});
+    }
+  }
+
   void SetAgent(Item& it, std::string agent) { it.rec.agent = std::move(agent); }
 
   // A virtual call that ended, or never came up: route it again later, or give up.
@@ -158,10 +166,8 @@ struct Router::Impl {
     }
     it.rec.agent.clear();
     it.not_before = count_against_max ? now + options.retry_delay : now;
-    if (it.rec.state == TaskState::kPending) {
-      deadlines.emplace(it.not_before, it.rec.interaction_id);
-      return;
-    }
+    if (it.rec.state == TaskState::kPending)
+      return MakeReadyOrWait(it, now);
     SetState(it, TaskState::kPending, now, out);
   }
 
@@ -503,7 +509,10 @@ void Router::OnTimer(absl::Time now, RouterEffects& out) {
     if (found == m.items.end())
       continue;
     Impl::Item& it = found->second;
-    if (it.rec.state == TaskState::kOriginating && !it.command_in_flight && it.confirm_by <= now) {
+    if (it.rec.state == TaskState::kPending && it.not_before <= now) {
+      m.PendingFor(it).insert({it.seq, id});
+    } else if (it.rec.state == TaskState::kOriginating && !it.command_in_flight &&
+               it.confirm_by <= now) {
       OMNI_LOG(kWarning, "routing", "virtual call of ", id, " never showed up; routing again");
       m.Requeue(it, now, out);
     }
@@ -558,8 +567,10 @@ std::vector<TaskRecord> Router::Items(size_t max) const {
   live.reserve(impl_->items.size());
   for (const auto& [id, it] : impl_->items)
     live.push_back(&it);
-  std::sort(live.begin(), live.end(),
-            [](const Impl::Item* a, const Impl::Item* b) { return a->seq < b->seq; });
+  const size_t first = std::min(max, live.size());
+  std::partial_sort(live.begin(), live.begin() + first, live.end(),
+                    [](const Impl::Item* a, const Impl::Item* b) { return a->seq < b->seq; });
+  live.resize(first);
   std::vector<TaskRecord> out;
   for (const Impl::Item* it : live) {
     if (out.size() >= max)
