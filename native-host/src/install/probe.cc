@@ -164,7 +164,7 @@ HostProbe ProbeHost(const std::string& executable, const std::string& origin,
   bool written = ::write(in[1], frame.data(), frame.size()) == static_cast<ssize_t>(frame.size());
   absl::Time deadline = absl::Now() + timeout;
   std::string buffer;
-  std::string last_problem = written ? "" : "its stdin was closed";
+  std::string last_problem;  // a failed write means it exited: its status tells why
   while (written) {
     if (!ReadUntil(out[0], &buffer, 4, deadline))
       break;
