@@ -187,6 +187,22 @@ TEST(Register, SystemWideIntoAScratchRoot) {
   EXPECT_FALSE(fs::exists(env.root));
 }
 
+TEST(Register, ReinstallNarrowsAWidenedMode) {
+  Scratch s;
+  Env env = HomeEnv(s);
+  RegisterOptions options = Options(Scope::kUser);
+  options.browsers = *ParseBrowserList("chromium");
+  std::vector<std::string> log;
+  ASSERT_TRUE(ApplyInstall(*PlanInstall(options, env), nullptr, &log).ok());
+  const std::string file =
+      env.config_home + "/chromium/NativeMessagingHosts/org.omnibridge.host.json";
+  ASSERT_EQ(::chmod(file.c_str(), 0666), 0);
+  log.clear();
+  ASSERT_TRUE(ApplyInstall(*PlanInstall(options, env), nullptr, &log).ok());
+  EXPECT_THAT(log, Contains("unchanged " + file));
+  EXPECT_EQ(Mode(file), 0644);
+}
+
 TEST(AtomicWrite, NeverGroupOrWorldWritableAndNoTempLeft) {
   Scratch s;
   mode_t old = ::umask(0);
