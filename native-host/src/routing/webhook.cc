@@ -619,8 +619,8 @@ absl::Status Authenticator::Verify(const Source& source, std::string_view signat
     }
   }
   int64_t ts = 0;
-  bool ts_ok = !t.empty() && t.size() <= 12;
-  for (char c : t) {
+  bool ts_ok = !t.empty() && t.size() <= 12;  // 12 digits: no overflow below
+  for (char c : ts_ok ? t : std::string_view()) {
     if (c < '0' || c > '9') {
       ts_ok = false;
       break;
