@@ -19,18 +19,20 @@ const json::object* ScriptFor(const DryRunScript& script, const std::string& nod
 }
 
 std::string ErrorOf(const json::object* s) {
-  if (s == nullptr)
+  if (s == nullptr) {
     return "";
+  }
   const json::value* e = s->if_contains("error");
-  if (e == nullptr)
+  if (e == nullptr) {
     return "";
+  }
   return e->is_string() ? std::string(e->get_string()) : std::string("scripted failure");
 }
 
 }  // namespace
 
-Trace DryRun(std::shared_ptr<const Flow> flow, const Trigger& trigger, const DryRunScript& script,
-             const EngineOptions& options, absl::Time now) {
+Trace DryRun(const std::shared_ptr<const Flow>& flow, const Trigger& trigger,
+             const DryRunScript& script, const EngineOptions& options, absl::Time now) {
   Trace trace;
   trace.flow = flow->name();
   base::FakeClock clock(now);
@@ -42,13 +44,15 @@ Trace DryRun(std::shared_ptr<const Flow> flow, const Trigger& trigger, const Dry
   for (int guard = 0; guard < options.max_steps + 8 && !engine.runs_.empty(); ++guard) {
     Run& run = *engine.runs_.begin()->second;
     const Node* node = run.wait_node;
-    if (node == nullptr)
+    if (node == nullptr) {
       break;
+    }
     const json::object* s = ScriptFor(script, node->id);
     std::string error = ErrorOf(s);
     auto note = [&](std::string text) {
-      if (TraceStep* step = run.step())
+      if (TraceStep* step = run.step()) {
         step->note = std::move(text);
+      }
     };
     switch (run.wait) {
       case WaitKind::kAction: {
@@ -73,8 +77,9 @@ Trace DryRun(std::shared_ptr<const Flow> flow, const Trigger& trigger, const Dry
           data = json::object{{"button", *b}};
         } else {
           note(s ? "scripted result" : "no scripted result: assumed success");
-          if (s != nullptr)
+          if (s != nullptr) {
             data = *s;
+          }
         }
         std::string frame = run.wait_frame;
         engine.OnActionResult(frame, run.wait_index, ok, data, error);
@@ -130,8 +135,9 @@ json::object TraceToJson(const Trace& trace, size_t max_bytes) {
     o["flow"] = trace.flow;
     o["triggered"] = trace.triggered;
     o["completed"] = trace.completed;
-    if (!trace.error.empty())
+    if (!trace.error.empty()) {
       o["error"] = trace.error;
+    }
     json::array steps;
     for (size_t i = 0; i < trace.steps.size() && i < max_steps; ++i) {
       const TraceStep& s = trace.steps[i];
@@ -140,43 +146,53 @@ json::object TraceToJson(const Trace& trace, size_t max_bytes) {
       j["node"] = s.node;
       j["kind"] = s.kind;
       j["inputs"] = s.inputs;
-      if (!s.result.is_null())
+      if (!s.result.is_null()) {
         j["result"] = s.result;
-      if (!s.outcome.empty())
+      }
+      if (!s.outcome.empty()) {
         j["outcome"] = s.outcome;
+      }
       j["next"] = s.next.empty() ? json::value(nullptr) : json::value(json::string(s.next));
-      if (!s.effect.is_null())
+      if (!s.effect.is_null()) {
         j["effect"] = s.effect;
-      if (with_vars)
+      }
+      if (with_vars) {
         j["vars"] = s.vars;
-      if (!s.note.empty())
+      }
+      if (!s.note.empty()) {
         j["note"] = s.note;
+      }
       if (!s.error.empty()) {
         j["error"] = s.error;
-        if (!s.field.empty())
+        if (!s.field.empty()) {
           j["field"] = s.field;
-        if (s.column > 0)
+        }
+        if (s.column > 0) {
           j["column"] = s.column;
+        }
       }
       steps.push_back(std::move(j));
     }
     o["steps"] = std::move(steps);
     o["actions"] = trace.actions;
     o["effects"] = trace.effects;
-    if (max_steps < trace.steps.size() || !with_vars)
+    if (max_steps < trace.steps.size() || !with_vars) {
       o["truncated"] = true;
+    }
     return o;
   };
   // The trace goes back to the designer in one native-messaging frame (1 MiB cap): drop the
   // per-step variable snapshots first, then steps from the end, until it fits.
   json::object full = build(trace.steps.size(), true);
-  if (json::serialize(full).size() <= max_bytes)
+  if (json::serialize(full).size() <= max_bytes) {
     return full;
+  }
   size_t keep = trace.steps.size();
   while (true) {
     json::object o = build(keep, false);
-    if (json::serialize(o).size() <= max_bytes || keep == 0)
+    if (json::serialize(o).size() <= max_bytes || keep == 0) {
       return o;
+    }
     keep /= 2;
   }
 }

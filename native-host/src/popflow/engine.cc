@@ -34,8 +34,9 @@ bool IsHttpUrl(std::string_view url) {
     return false;
   }
   std::string_view rest = url.substr(url.find("//") + 2);
-  if (rest.empty() || rest[0] == '/')
+  if (rest.empty() || rest[0] == '/') {
     return false;
+  }
   return std::none_of(url.begin(), url.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
     return u <= 0x20 || u == 0x7F;
@@ -133,8 +134,9 @@ class NodeRunner {
       out->clear();
       return true;
     }
-    if (!RenderTemplate(*t, std::string(field), !t->IsSingleExpression(), out, err))
+    if (!RenderTemplate(*t, std::string(field), !t->IsSingleExpression(), out, err)) {
       return false;
+    }
     if (!IsHttpUrl(*out)) {
       *err = ErrorStep(std::string(field), "must be an http:// or https:// URL");
       return false;
@@ -143,8 +145,9 @@ class NodeRunner {
   }
 
   void Record(std::string_view field, const json::value& v) {
-    if (TraceStep* s = run_.step())
+    if (TraceStep* s = run_.step()) {
       s->inputs[field] = v;
+    }
   }
 
   const Scope& scope() const { return scope_; }
@@ -190,12 +193,15 @@ Effects Engine::OnTrigger(const Trigger& trigger) {
     }
   }
   for (const auto& flow : flows_) {
-    if (flow->trigger_event() != trigger.event)
+    if (flow->trigger_event() != trigger.event) {
       continue;
-    if (trigger.event == "connect.event" && flow->trigger_name() != trigger.name)
+    }
+    if (trigger.event == "connect.event" && flow->trigger_name() != trigger.name) {
       continue;
-    if (trigger.event == "button.clicked" && flow->name() != trigger.name)
+    }
+    if (trigger.event == "button.clicked" && flow->name() != trigger.name) {
       continue;
+    }
     Effects e = StartRun(flow, trigger, nullptr);
     out.insert(out.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
   }
@@ -211,8 +217,9 @@ namespace {
 json::object TriggerObject(const Trigger& t) {
   json::object o;
   o["event"] = t.event;
-  if (!t.name.empty())
+  if (!t.name.empty()) {
     o["name"] = t.name;
+  }
   o["source"] = t.source;
   o["data"] = t.data;
   return o;
@@ -221,18 +228,21 @@ json::object TriggerObject(const Trigger& t) {
 // Whether the trigger's filter accepts; false with `error` set when it fails to evaluate.
 bool FilterAccepts(const Flow& flow, const json::object& roots, const EngineOptions& options,
                    absl::Time now, ExprError* error) {
-  if (flow.trigger_filter().empty())
+  if (flow.trigger_filter().empty()) {
     return true;
+  }
   Scope scope{&roots, now};
   json::value v;
-  if (!flow.trigger_filter().Evaluate(scope, options.expr, &v, error))
+  if (!flow.trigger_filter().Evaluate(scope, options.expr, &v, error)) {
     return false;
+  }
   return Truthy(v);
 }
 
 }  // namespace
 
-Effects Engine::StartRun(std::shared_ptr<const Flow> flow, const Trigger& trigger, Trace* trace) {
+Effects Engine::StartRun(const std::shared_ptr<const Flow>& flow, const Trigger& trigger,
+                         Trace* trace) {
   Effects out;
   absl::Time now = clock_.Now();
   json::object roots;
@@ -253,18 +263,21 @@ Effects Engine::StartRun(std::shared_ptr<const Flow> flow, const Trigger& trigge
           flow->name(),
           Diagnostic{"", "trigger.filter", filter_error.column, filter_error.message});
       OMNI_LOG(kWarning, "popflow", msg);
-      if (trace != nullptr)
+      if (trace != nullptr) {
         trace->error = msg;
+      }
     }
-    if (trace != nullptr)
+    if (trace != nullptr) {
       trace->triggered = false;
+    }
     return out;
   }
   if (runs_.size() >= options_.max_runs) {
     OMNI_LOG(kWarning, "popflow", "flow '", flow->name(), "' not started: ", runs_.size(),
              " runs already active");
-    if (trace != nullptr)
+    if (trace != nullptr) {
       trace->error = "too many active runs";
+    }
     return out;
   }
   auto run = std::make_unique<Run>();
@@ -283,20 +296,23 @@ Effects Engine::StartRun(std::shared_ptr<const Flow> flow, const Trigger& trigge
   Run& ref = *run;
   runs_[run->id] = std::move(run);
   Advance(ref, out);
-  if (ref.done)
+  if (ref.done) {
     runs_.erase(ref.id);
+  }
   return out;
 }
 
 void Engine::Flush(Run& run, Effects& out) {
-  if (run.batch.empty())
+  if (run.batch.empty()) {
     return;
+  }
   std::string frame_id = absl::StrCat(run.id, ".", ++run.frame_seq);
   json::object frame;
   frame["type"] = "popflow.run";
   frame["runId"] = frame_id;
-  if (!run.interaction_id.empty())
+  if (!run.interaction_id.empty()) {
     frame["interactionId"] = run.interaction_id;
+  }
   frame["flow"] = run.flow->name();
   frame["actions"] = std::move(run.batch);
   run.batch = json::array();
@@ -322,12 +338,14 @@ int AddAction(Run& run, json::object action, const EngineOptions& options, Effec
     *error = absl::StrCat("more than ", options.max_actions_per_run, " actions in one run");
     return -1;
   }
-  if (run.batch_bytes + bytes > options.max_frame_bytes)
+  if (run.batch_bytes + bytes > options.max_frame_bytes) {
     flush(engine_flush_owner, run, out);
+  }
   if (run.trace != nullptr) {
     run.trace->actions.push_back(action);
-    if (TraceStep* s = run.step())
+    if (TraceStep* s = run.step()) {
       s->effect = action;
+    }
   }
   run.batch.push_back(std::move(action));
   run.batch_bytes += bytes;
@@ -399,22 +417,25 @@ void Engine::Advance(Run& run, Effects& out) {
     switch (node->kind) {
       case NodeKind::kIf: {
         json::value c;
-        if (!r.Eval(*node, "condition", &c, &step))
+        if (!r.Eval(*node, "condition", &c, &step)) {
           break;
+        }
         step.outcome = Truthy(c) ? "true" : "false";
         break;
       }
       case NodeKind::kSwitch: {
         json::value v;
-        if (!r.Eval(*node, "value", &v, &step))
+        if (!r.Eval(*node, "value", &v, &step)) {
           break;
+        }
         step.outcome = ToText(v);
         break;
       }
       case NodeKind::kSet: {
         json::value v;
-        if (!r.Eval(*node, "value", &v, &step))
+        if (!r.Eval(*node, "value", &v, &step)) {
           break;
+        }
         run.vars()[node->Str("name")] = std::move(v);
         break;
       }
@@ -423,8 +444,9 @@ void Engine::Advance(Run& run, Effects& out) {
         break;
       case NodeKind::kFormat: {
         json::value input;
-        if (!r.Eval(*node, "input", &input, &step))
+        if (!r.Eval(*node, "input", &input, &step)) {
           break;
+        }
         std::string op = node->Str("op");
         std::vector<json::value> args{input};
         std::string fn;
@@ -457,11 +479,13 @@ void Engine::Advance(Run& run, Effects& out) {
         } else {
           fn = "slice";
           args.emplace_back(node->Num("start", 0));
-          if (node->numbers.contains("end"))
+          if (node->numbers.contains("end")) {
             args.emplace_back(node->Num("end", 0));
+          }
         }
-        if (!ok)
+        if (!ok) {
           break;
+        }
         json::value v;
         ExprError e;
         if (!CallFunction(fn, args, r.scope(), options_.expr, &v, &e)) {
@@ -484,10 +508,12 @@ void Engine::Advance(Run& run, Effects& out) {
         a["kind"] = "crmSearch";
         a["field"] = node->Str("field");
         a["value"] = value;
-        if (node->Tpl("recordType"))
+        if (node->Tpl("recordType")) {
           a["recordType"] = record_type;
-        if (!add_action(std::move(a), true))
+        }
+        if (!add_action(std::move(a), true)) {
           break;
+        }
         set_timer(now + (node->numbers.contains("timeoutSeconds")
                              ? absl::Seconds(node->Num("timeoutSeconds", 20))
                              : options_.crm_timeout));
@@ -526,8 +552,9 @@ void Engine::Advance(Run& run, Effects& out) {
           ok = r.RenderUrl(*node, "url", &s, &step);
           a["url"] = s;
         }
-        if (!ok)
+        if (!ok) {
           break;
+        }
         add_action(std::move(a), false);
         break;
       }
@@ -554,20 +581,23 @@ void Engine::Advance(Run& run, Effects& out) {
           b["label"] = label;
           buttons.push_back(std::move(b));
         }
-        if (!ok)
+        if (!ok) {
           break;
+        }
         a["buttons"] = std::move(buttons);
         bool waits = !node->buttons.empty();
         absl::Duration timeout = absl::Seconds(node->Num("timeoutSeconds", waits ? 120 : 8));
         if (node->numbers.contains("timeoutSeconds") || !waits) {
           a["timeoutSeconds"] = node->Num("timeoutSeconds", 8);
         }
-        if (!add_action(std::move(a), waits))
+        if (!add_action(std::move(a), waits)) {
           break;
+        }
         // The extension reports the button (or none at its own timeout); the engine's timer is a
         // backstop a little later, for a tab that was closed.
-        if (waits)
+        if (waits) {
           set_timer(now + timeout + absl::Seconds(5));
+        }
         break;
       }
       case NodeKind::kFillField:
@@ -576,15 +606,17 @@ void Engine::Advance(Run& run, Effects& out) {
         std::string value;
         if (node->kind == NodeKind::kFillField) {
           std::string field;
-          if (!r.Render(*node, "field", false, &field, &step))
+          if (!r.Render(*node, "field", false, &field, &step)) {
             break;
+          }
           a["kind"] = "fillField";
           a["field"] = field;
         } else {
           a["kind"] = "setDisposition";
         }
-        if (!r.Render(*node, "value", false, &value, &step))
+        if (!r.Render(*node, "value", false, &value, &step)) {
           break;
+        }
         a["value"] = value;
         add_action(std::move(a), false);
         break;
@@ -604,24 +636,29 @@ void Engine::Advance(Run& run, Effects& out) {
           a["kind"] = "logActivity";
           a["subject"] = subject;
           a["body"] = body;
-          if (node->Tpl("recordId"))
+          if (node->Tpl("recordId")) {
             a["recordId"] = record_id;
-          if (!add_action(std::move(a), true))
+          }
+          if (!add_action(std::move(a), true)) {
             break;
+          }
           set_timer(now +
                     (node->numbers.contains("timeoutSeconds") ? timeout : options_.crm_timeout));
           break;
         }
         std::string url;
-        if (!r.RenderUrl(*node, "url", &url, &step))
+        if (!r.RenderUrl(*node, "url", &url, &step)) {
           break;
+        }
         json::object payload;
         payload["subject"] = subject;
         payload["body"] = body;
-        if (node->Tpl("recordId"))
+        if (node->Tpl("recordId")) {
           payload["recordId"] = record_id;
-        if (!run.interaction_id.empty())
+        }
+        if (!run.interaction_id.empty()) {
           payload["interactionId"] = run.interaction_id;
+        }
         HttpRequest req;
         req.id = next_id_++;
         req.run_id = run.id;
@@ -640,8 +677,9 @@ void Engine::Advance(Run& run, Effects& out) {
                          {"body", payload},
                          {"credential", req.credential}};
           run.trace->effects.push_back(e);
-          if (TraceStep* s = run.step())
+          if (TraceStep* s = run.step()) {
             s->effect = e;
+          }
         }
         run.wait = WaitKind::kHttp;
         run.wait_node = node;
@@ -654,8 +692,9 @@ void Engine::Advance(Run& run, Effects& out) {
       }
       case NodeKind::kHttpRequest: {
         std::string url;
-        if (!r.RenderUrl(*node, "url", &url, &step))
+        if (!r.RenderUrl(*node, "url", &url, &step)) {
           break;
+        }
         HttpRequest req;
         req.id = next_id_++;
         req.run_id = run.id;
@@ -680,8 +719,9 @@ void Engine::Advance(Run& run, Effects& out) {
           headers_trace[name] = value;
           req.headers.emplace_back(name, std::move(value));
         }
-        if (!ok)
+        if (!ok) {
           break;
+        }
         if (node->body.present) {
           // Rebuild the body, replacing each string leaf by its rendered value in order.
           size_t leaf = 0;
@@ -697,13 +737,15 @@ void Engine::Advance(Run& run, Effects& out) {
             }
             if (v.is_array()) {
               for (auto& item : v.as_array()) {
-                if (!fill(item))
+                if (!fill(item)) {
                   return false;
+                }
               }
             } else if (v.is_object()) {
               for (auto& kv : v.as_object()) {
-                if (!fill(kv.value()))
+                if (!fill(kv.value())) {
                   return false;
+                }
               }
             }
             return true;
@@ -723,8 +765,9 @@ void Engine::Advance(Run& run, Effects& out) {
           for (const auto& h : req.headers) {
             has_type = has_type || absl::EqualsIgnoreCase(h.first, "content-type");
           }
-          if (!has_type)
+          if (!has_type) {
             req.headers.emplace_back("Content-Type", "application/json");
+          }
         }
         if (run.trace != nullptr) {
           json::object e{{"kind", "httpRequest"},
@@ -732,11 +775,13 @@ void Engine::Advance(Run& run, Effects& out) {
                          {"url", url},
                          {"headers", headers_trace},
                          {"credential", req.credential}};
-          if (!req.body.empty())
+          if (!req.body.empty()) {
             e["body"] = req.body;
+          }
           run.trace->effects.push_back(e);
-          if (TraceStep* s = run.step())
+          if (TraceStep* s = run.step()) {
             s->effect = e;
+          }
         }
         run.wait = WaitKind::kHttp;
         run.wait_node = node;
@@ -751,16 +796,19 @@ void Engine::Advance(Run& run, Effects& out) {
       }
       case NodeKind::kSetAgentState: {
         std::string reason;
-        if (!r.Render(*node, "reason", false, &reason, &step))
+        if (!r.Render(*node, "reason", false, &reason, &step)) {
           break;
+        }
         AgentStateCommand cmd{node->Str("state"), reason, run.id};
         if (run.trace != nullptr) {
           json::object e{{"kind", "setAgentState"}, {"state", cmd.state}};
-          if (!reason.empty())
+          if (!reason.empty()) {
             e["reason"] = reason;
+          }
           run.trace->effects.push_back(e);
-          if (TraceStep* s = run.step())
+          if (TraceStep* s = run.step()) {
             s->effect = e;
+          }
         }
         // Extension actions queued before this command are sent first, keeping the flow's order.
         Flush(run, out);
@@ -772,11 +820,13 @@ void Engine::Advance(Run& run, Effects& out) {
         if (run.trace != nullptr) {
           json::object e{{"kind", "delay"}, {"seconds", seconds}};
           run.trace->effects.push_back(e);
-          if (TraceStep* s = run.step())
+          if (TraceStep* s = run.step()) {
             s->effect = e;
+          }
         }
-        if (seconds <= 0)
+        if (seconds <= 0) {
           break;
+        }
         Flush(run, out);  // what came before the delay is shown before it
         run.wait = WaitKind::kDelay;
         run.wait_node = node;
@@ -801,16 +851,19 @@ void Engine::Advance(Run& run, Effects& out) {
           }
           launch.args.push_back(std::move(arg));
         }
-        if (!ok)
+        if (!ok) {
           break;
+        }
         if (run.trace != nullptr) {
           json::array args;
-          for (const auto& a : launch.args)
+          for (const auto& a : launch.args) {
             args.emplace_back(json::string(a));
+          }
           json::object e{{"kind", "launchApp"}, {"app", launch.app}, {"args", args}};
           run.trace->effects.push_back(e);
-          if (TraceStep* s = run.step())
+          if (TraceStep* s = run.step()) {
             s->effect = e;
+          }
         }
         if (!options_.allowed_apps.contains(launch.app)) {
           // Same path as a failed launch, so an "error" branch can handle it.
@@ -847,11 +900,13 @@ void Engine::Advance(Run& run, Effects& out) {
       Fail(run, node->id, step.field, step.has_expr ? &step.expr : nullptr, step.message, out);
       return;
     }
-    if (store_result)
+    if (store_result) {
       run.nodes()[node->id] = result;
+    }
     if (step.kind == Step::kWait) {
-      if (TraceStep* s = run.step())
+      if (TraceStep* s = run.step()) {
         s->vars = run.vars();
+      }
       return;
     }
     const std::string& next = node->Follow(step.outcome);
@@ -859,8 +914,9 @@ void Engine::Advance(Run& run, Effects& out) {
       s->outcome = step.outcome;
       s->next = next;
       s->vars = run.vars();
-      if (store_result)
+      if (store_result) {
         s->result = result;
+      }
     }
     if (next.empty()) {
       Finish(run, out);
@@ -909,8 +965,9 @@ void Engine::Fail(Run& run, std::string_view node, std::string_view field, const
     s->field = std::string(field);
     s->vars = run.vars();
   }
-  if (run.trace != nullptr)
+  if (run.trace != nullptr) {
     run.trace->error = text;
+  }
   // The agent learns the pop did not happen; the admin finds the details in the log.
   json::object toast;
   toast["kind"] = "toast";
@@ -920,40 +977,47 @@ void Engine::Fail(Run& run, std::string_view node, std::string_view field, const
   toast["modal"] = false;
   toast["buttons"] = json::array();
   toast["timeoutSeconds"] = 10;
-  if (run.trace != nullptr)
+  if (run.trace != nullptr) {
     run.trace->actions.push_back(toast);
-  if (run.batch_bytes > options_.max_frame_bytes / 2)
+  }
+  if (run.batch_bytes > options_.max_frame_bytes / 2) {
     Flush(run, out);
+  }
   run.batch.push_back(std::move(toast));
   Flush(run, out);
   run.done = true;
-  for (const auto& f : run.frames)
+  for (const auto& f : run.frames) {
     frame_to_run_.erase(f);
+  }
 }
 
 void Engine::Finish(Run& run, Effects& out) {
   Flush(run, out);
-  if (run.trace != nullptr)
+  if (run.trace != nullptr) {
     run.trace->completed = true;
+  }
   OMNI_LOG(kInfo, "popflow", "run ", run.id, " of flow '", run.flow->name(), "' finished after ",
            run.steps, " steps");
   run.done = true;
-  for (const auto& f : run.frames)
+  for (const auto& f : run.frames) {
     frame_to_run_.erase(f);
+  }
 }
 
 namespace {
 
 json::value ParseBody(const HttpResult& result, size_t max_bytes) {
   std::string_view body = result.body;
-  if (body.size() > max_bytes)
+  if (body.size() > max_bytes) {
     body = body.substr(0, max_bytes);
+  }
   bool looks_json = absl::AsciiStrToLower(result.content_type).find("json") != std::string::npos ||
                     (!body.empty() && (body.front() == '{' || body.front() == '['));
   if (looks_json) {
     auto parsed = ParseJsonBounded(body, max_bytes, 32);
-    if (parsed.ok())
+    if (parsed.ok()) {
       return *std::move(parsed);
+    }
   }
   return json::string(body);
 }
@@ -964,11 +1028,13 @@ Effects Engine::OnActionResult(std::string_view run_id, int action_index, bool o
                                const json::value& data, std::string_view error) {
   Effects out;
   auto f = frame_to_run_.find(Av(run_id));
-  if (f == frame_to_run_.end())
+  if (f == frame_to_run_.end()) {
     return out;  // a run that ended, or an old host's
+  }
   auto it = runs_.find(f->second);
-  if (it == runs_.end())
+  if (it == runs_.end()) {
     return out;
+  }
   Run& run = *it->second;
   if (run.wait != WaitKind::kAction || run.wait_frame != run_id || run.wait_index != action_index) {
     if (!ok) {
@@ -984,8 +1050,9 @@ Effects Engine::OnActionResult(std::string_view run_id, int action_index, bool o
     if (!ok) {
       if (!node->branches.contains("error")) {
         Fail(run, node->id, "", nullptr, absl::StrCat("CRM search failed: ", Av(error)), out);
-        if (run.done)
+        if (run.done) {
           runs_.erase(it);
+        }
         return out;
       }
       result["count"] = 0;
@@ -997,17 +1064,20 @@ Effects Engine::OnActionResult(std::string_view run_id, int action_index, bool o
       const json::object* d = data.if_object();
       if (const json::value* v = d ? d->if_contains("ids") : nullptr; v && v->is_array()) {
         for (const auto& id : v->get_array()) {
-          if (ids.size() >= 100)
+          if (ids.size() >= 100) {
             break;
+          }
           ids.emplace_back(json::string(ToText(id)));
         }
       }
       int64_t count = static_cast<int64_t>(ids.size());
       if (const json::value* c = d ? d->if_contains("count") : nullptr) {
-        if (c->is_int64())
+        if (c->is_int64()) {
           count = c->get_int64();
-        if (c->is_uint64())
+        }
+        if (c->is_uint64()) {
           count = static_cast<int64_t>(std::min<uint64_t>(c->get_uint64(), 1u << 30));
+        }
         if (c->is_double() && std::isfinite(c->get_double())) {
           count = static_cast<int64_t>(c->get_double());
         }
@@ -1023,55 +1093,64 @@ Effects Engine::OnActionResult(std::string_view run_id, int action_index, bool o
     const json::value* b = d ? d->if_contains("button") : nullptr;
     std::string button = b && b->is_string() ? std::string(b->get_string()) : "";
     bool known = false;
-    for (const Button& btn : node->buttons)
+    for (const Button& btn : node->buttons) {
       known = known || btn.id == button;
+    }
     result["button"] = known ? json::value(json::string(button)) : json::value(nullptr);
-    if (!ok)
+    if (!ok) {
       result["error"] = std::string(error);
+    }
     outcome = known ? button : "timeout";
   } else {  // logActivity via the CRM
     result["ok"] = ok;
-    if (data.is_object())
+    if (data.is_object()) {
       result["data"] = data;
+    }
     if (!ok) {
       result["error"] = std::string(error);
       if (!node->branches.contains("error")) {
         Fail(run, node->id, "", nullptr, absl::StrCat("logging the activity failed: ", Av(error)),
              out);
-        if (run.done)
+        if (run.done) {
           runs_.erase(it);
+        }
         return out;
       }
       outcome = "error";
     }
   }
   Resume(run, outcome, std::move(result), out);
-  if (run.done)
+  if (run.done) {
     runs_.erase(it);
+  }
   return out;
 }
 
 Effects Engine::OnHttpResult(uint64_t request_id, const HttpResult& http) {
   Effects out;
   auto w = waits_.find(request_id);
-  if (w == waits_.end())
+  if (w == waits_.end()) {
     return out;
+  }
   std::string run_id = w->second;
   waits_.erase(w);
   auto it = runs_.find(run_id);
-  if (it == runs_.end())
+  if (it == runs_.end()) {
     return out;
+  }
   Run& run = *it->second;
-  if (run.wait != WaitKind::kHttp || run.wait_id != request_id)
+  if (run.wait != WaitKind::kHttp || run.wait_id != request_id) {
     return out;
+  }
   const Node* node = run.wait_node;
   bool ok = http.error.empty() && http.status >= 200 && http.status < 300;
   json::object result;
   result["ok"] = ok;
   result["status"] = http.status;
   result["body"] = ParseBody(http, options_.max_http_body);
-  if (!http.error.empty())
+  if (!http.error.empty()) {
     result["error"] = http.error;
+  }
   std::string outcome;
   if (!ok) {
     if (!node->branches.contains("error")) {
@@ -1083,24 +1162,28 @@ Effects Engine::OnHttpResult(uint64_t request_id, const HttpResult& http) {
     outcome = "error";
   }
   Resume(run, outcome, std::move(result), out);
-  if (run.done)
+  if (run.done) {
     runs_.erase(it);
+  }
   return out;
 }
 
 Effects Engine::OnLaunchResult(uint64_t launch_id, const absl::Status& status) {
   Effects out;
   auto w = waits_.find(launch_id);
-  if (w == waits_.end())
+  if (w == waits_.end()) {
     return out;
+  }
   std::string run_id = w->second;
   waits_.erase(w);
   auto it = runs_.find(run_id);
-  if (it == runs_.end())
+  if (it == runs_.end()) {
     return out;
+  }
   Run& run = *it->second;
-  if (run.wait != WaitKind::kLaunch || run.wait_id != launch_id)
+  if (run.wait != WaitKind::kLaunch || run.wait_id != launch_id) {
     return out;
+  }
   const Node* node = run.wait_node;
   json::object result;
   result["ok"] = status.ok();
@@ -1115,24 +1198,28 @@ Effects Engine::OnLaunchResult(uint64_t launch_id, const absl::Status& status) {
     outcome = "error";
   }
   Resume(run, outcome, std::move(result), out);
-  if (run.done)
+  if (run.done) {
     runs_.erase(it);
+  }
   return out;
 }
 
 Effects Engine::OnTimer(uint64_t timer_id) {
   Effects out;
   auto w = waits_.find(timer_id);
-  if (w == waits_.end())
+  if (w == waits_.end()) {
     return out;
+  }
   std::string run_id = w->second;
   waits_.erase(w);
   auto it = runs_.find(run_id);
-  if (it == runs_.end())
+  if (it == runs_.end()) {
     return out;
+  }
   Run& run = *it->second;
-  if (run.timer_id != timer_id || run.wait == WaitKind::kNone)
+  if (run.timer_id != timer_id || run.wait == WaitKind::kNone) {
     return out;
+  }
   const Node* node = run.wait_node;
   if (clock_.Now() >= run.deadline) {
     Fail(
@@ -1158,8 +1245,9 @@ Effects Engine::OnTimer(uint64_t timer_id) {
     waits_.erase(run.wait_id);
     Fail(run, node->id, "", nullptr, "timed out waiting for a result", out);
   }
-  if (run.done)
+  if (run.done) {
     runs_.erase(it);
+  }
   return out;
 }
 

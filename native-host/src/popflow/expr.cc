@@ -105,14 +105,17 @@ class Lexer {
       return true;
     }
     char c = text_[pos_];
-    if (absl::ascii_isdigit(static_cast<unsigned char>(c)))
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
       return Number(tok, error);
-    if (c == '\'' || c == '"')
+    }
+    if (c == '\'' || c == '"') {
       return String(tok, error);
+    }
     if (IsIdentStart(c)) {
       size_t start = pos_;
-      while (pos_ < text_.size() && IsIdentChar(text_[pos_]))
+      while (pos_ < text_.size() && IsIdentChar(text_[pos_])) {
         ++pos_;
+      }
       tok->kind = Tok::kIdent;
       tok->text = std::string(text_.substr(start, pos_ - start));
       return true;
@@ -148,8 +151,9 @@ class Lexer {
         return true;
       }
     }
-    if (std::string_view("<>+-*/%!").find(c) != std::string_view::npos)
+    if (std::string_view("<>+-*/%!").find(c) != std::string_view::npos) {
       return single(Tok::kOp);
+    }
     if (c == '=') {
       error->column = ColumnOf(text_, pos_);
       error->message = "'=' is not an operator here; compare with '=='";
@@ -176,8 +180,9 @@ class Lexer {
     if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
       size_t save = pos_;
       ++pos_;
-      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-'))
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) {
         ++pos_;
+      }
       if (pos_ < text_.size() && absl::ascii_isdigit(static_cast<unsigned char>(text_[pos_]))) {
         while (pos_ < text_.size() &&
                absl::ascii_isdigit(static_cast<unsigned char>(text_[pos_]))) {
@@ -218,8 +223,9 @@ class Lexer {
         return true;
       }
       if (c == '\\') {
-        if (pos_ + 1 >= text_.size())
+        if (pos_ + 1 >= text_.size()) {
           break;
+        }
         char e = text_[pos_ + 1];
         switch (e) {
           case '\\':
@@ -279,8 +285,9 @@ constexpr FunctionSpec kFunctions[] = {
 
 const FunctionSpec* FindFunction(std::string_view name) {
   for (const FunctionSpec& f : kFunctions) {
-    if (f.name == name)
+    if (f.name == name) {
       return &f;
+    }
   }
   return nullptr;
 }
@@ -292,15 +299,19 @@ class Parser {
 
   NodePtr ParseAll(ExprError* error) {
     error_ = error;
-    if (!Advance())
+    if (!Advance()) {
       return nullptr;
-    if (tok_.kind == Tok::kEnd)
+    }
+    if (tok_.kind == Tok::kEnd) {
       return Fail(tok_.offset, "empty expression");
+    }
     NodePtr n = Or();
-    if (n == nullptr)
+    if (n == nullptr) {
       return nullptr;
-    if (tok_.kind != Tok::kEnd)
+    }
+    if (tok_.kind != Tok::kEnd) {
       return Fail(tok_.offset, absl::StrCat("unexpected ", Describe(tok_)));
+    }
     return n;
   }
 
@@ -313,8 +324,6 @@ class Parser {
         return "number";
       case Tok::kString:
         return "string";
-      case Tok::kIdent:
-        return absl::StrCat("'", t.text, "'");
       default:
         return absl::StrCat("'", t.text, "'");
     }
@@ -352,8 +361,9 @@ class Parser {
   // Sets the height from the children and refuses trees too tall to evaluate safely: a flat
   // chain such as 1+1+1+... parses in a loop but evaluates recursively.
   NodePtr Finish(NodePtr n) {
-    for (const auto& c : n->children)
+    for (const auto& c : n->children) {
       n->height = std::max(n->height, c->height + 1);
+    }
     if (n->height > 4 * limits_.max_depth) {
       return Fail(n->offset, absl::StrCat("expression nested deeper than ", 4 * limits_.max_depth));
     }
@@ -371,16 +381,19 @@ class Parser {
 
   NodePtr Or() {
     DepthGuard g{&depth_};
-    if (!Enter(tok_.offset))
+    if (!Enter(tok_.offset)) {
       return nullptr;
+    }
     NodePtr l = And();
     while (l && (IsOp("||") || IsWord("or"))) {
       size_t off = tok_.offset;
-      if (!Advance())
+      if (!Advance()) {
         return nullptr;
+      }
       NodePtr r = And();
-      if (!r)
+      if (!r) {
         return nullptr;
+      }
       l = MakeBinary(Op::kOr, off, l, r);
     }
     return l;
@@ -390,11 +403,13 @@ class Parser {
     NodePtr l = Not();
     while (l && (IsOp("&&") || IsWord("and"))) {
       size_t off = tok_.offset;
-      if (!Advance())
+      if (!Advance()) {
         return nullptr;
+      }
       NodePtr r = Not();
-      if (!r)
+      if (!r) {
         return nullptr;
+      }
       l = MakeBinary(Op::kAnd, off, l, r);
     }
     return l;
@@ -403,14 +418,17 @@ class Parser {
   NodePtr Not() {
     if (IsOp("!") || IsWord("not")) {
       DepthGuard g{&depth_};
-      if (!Enter(tok_.offset))
+      if (!Enter(tok_.offset)) {
         return nullptr;
+      }
       size_t off = tok_.offset;
-      if (!Advance())
+      if (!Advance()) {
         return nullptr;
+      }
       NodePtr operand = Not();
-      if (!operand)
+      if (!operand) {
         return nullptr;
+      }
       auto n = std::make_shared<ExprNode>();
       n->kind = ExprNode::Kind::kUnary;
       n->op = Op::kNot;
@@ -423,23 +441,27 @@ class Parser {
 
   NodePtr Comparison() {
     NodePtr l = Additive();
-    if (!l)
+    if (!l) {
       return nullptr;
+    }
     static constexpr std::pair<std::string_view, Op> kOps[] = {{"==", Op::kEq}, {"!=", Op::kNe},
                                                                {"<", Op::kLt},  {"<=", Op::kLe},
                                                                {">", Op::kGt},  {">=", Op::kGe}};
     for (const auto& [text, op] : kOps) {
       if (IsOp(text)) {
         size_t off = tok_.offset;
-        if (!Advance())
+        if (!Advance()) {
           return nullptr;
+        }
         NodePtr r = Additive();
-        if (!r)
+        if (!r) {
           return nullptr;
+        }
         // Chained comparisons (a < b < c) read naturally but mean something else; refuse them.
         for (const auto& [text2, op2] : kOps) {
-          if (IsOp(text2))
+          if (IsOp(text2)) {
             return Fail(tok_.offset, "comparisons cannot be chained; use 'and'");
+          }
         }
         return MakeBinary(op, off, l, r);
       }
@@ -452,11 +474,13 @@ class Parser {
     while (l && (IsOp("+") || IsOp("-"))) {
       Op op = IsOp("+") ? Op::kAdd : Op::kSub;
       size_t off = tok_.offset;
-      if (!Advance())
+      if (!Advance()) {
         return nullptr;
+      }
       NodePtr r = Multiplicative();
-      if (!r)
+      if (!r) {
         return nullptr;
+      }
       l = MakeBinary(op, off, l, r);
     }
     return l;
@@ -467,11 +491,13 @@ class Parser {
     while (l && (IsOp("*") || IsOp("/") || IsOp("%"))) {
       Op op = IsOp("*") ? Op::kMul : IsOp("/") ? Op::kDiv : Op::kMod;
       size_t off = tok_.offset;
-      if (!Advance())
+      if (!Advance()) {
         return nullptr;
+      }
       NodePtr r = Unary();
-      if (!r)
+      if (!r) {
         return nullptr;
+      }
       l = MakeBinary(op, off, l, r);
     }
     return l;
@@ -480,14 +506,17 @@ class Parser {
   NodePtr Unary() {
     if (IsOp("-")) {
       DepthGuard g{&depth_};
-      if (!Enter(tok_.offset))
+      if (!Enter(tok_.offset)) {
         return nullptr;
+      }
       size_t off = tok_.offset;
-      if (!Advance())
+      if (!Advance()) {
         return nullptr;
+      }
       NodePtr operand = Unary();
-      if (!operand)
+      if (!operand) {
         return nullptr;
+      }
       auto n = std::make_shared<ExprNode>();
       n->kind = ExprNode::Kind::kUnary;
       n->op = Op::kNeg;
@@ -495,8 +524,9 @@ class Parser {
       n->children = {operand};
       return Finish(n);
     }
-    if (IsOp("!") || IsWord("not"))
+    if (IsOp("!") || IsWord("not")) {
       return Not();
+    }
     return Postfix();
   }
 
@@ -505,35 +535,44 @@ class Parser {
     int chain = 0;
     while (n && (tok_.kind == Tok::kDot || tok_.kind == Tok::kLBracket)) {
       // Long member chains do not recurse while parsing, but they do while evaluating.
-      if (++chain > 4 * limits_.max_depth)
+      if (++chain > 4 * limits_.max_depth) {
         return Fail(tok_.offset, "path too long");
+      }
       if (tok_.kind == Tok::kDot) {
-        if (!Advance())
+        if (!Advance()) {
           return nullptr;
-        if (tok_.kind != Tok::kIdent)
+        }
+        if (tok_.kind != Tok::kIdent) {
           return Fail(tok_.offset, "expected a name after '.'");
+        }
         auto m = std::make_shared<ExprNode>();
         m->kind = ExprNode::Kind::kMember;
         m->offset = tok_.offset;
         m->name = tok_.text;
         m->children = {n};
         n = Finish(m);
-        if (!Advance())
+        if (!Advance()) {
           return nullptr;
+        }
       } else {
         DepthGuard g{&depth_};
-        if (!Enter(tok_.offset))
+        if (!Enter(tok_.offset)) {
           return nullptr;
+        }
         size_t off = tok_.offset;
-        if (!Advance())
+        if (!Advance()) {
           return nullptr;
+        }
         NodePtr index = Or();
-        if (!index)
+        if (!index) {
           return nullptr;
-        if (tok_.kind != Tok::kRBracket)
+        }
+        if (tok_.kind != Tok::kRBracket) {
           return Fail(tok_.offset, "expected ']'");
-        if (!Advance())
+        }
+        if (!Advance()) {
           return nullptr;
+        }
         auto m = std::make_shared<ExprNode>();
         m->kind = ExprNode::Kind::kIndex;
         m->offset = off;
@@ -551,30 +590,38 @@ class Parser {
       case Tok::kNumber:
         n->kind = ExprNode::Kind::kLiteral;
         n->literal = MakeNumber(tok_.number);
-        if (!Advance())
+        if (!Advance()) {
           return nullptr;
+        }
         return n;
       case Tok::kString:
-        if (tok_.text.size() > limits_.max_string)
+        if (tok_.text.size() > limits_.max_string) {
           return Fail(tok_.offset, "string too long");
+        }
         n->kind = ExprNode::Kind::kLiteral;
         n->literal = json::string(tok_.text);
-        if (!Advance())
+        if (!Advance()) {
           return nullptr;
+        }
         return n;
       case Tok::kLParen: {
         DepthGuard g{&depth_};
-        if (!Enter(tok_.offset))
+        if (!Enter(tok_.offset)) {
           return nullptr;
-        if (!Advance())
+        }
+        if (!Advance()) {
           return nullptr;
+        }
         NodePtr inner = Or();
-        if (!inner)
+        if (!inner) {
           return nullptr;
-        if (tok_.kind != Tok::kRParen)
+        }
+        if (tok_.kind != Tok::kRParen) {
           return Fail(tok_.offset, "expected ')'");
-        if (!Advance())
+        }
+        if (!Advance()) {
           return nullptr;
+        }
         return inner;
       }
       case Tok::kIdent:
@@ -584,8 +631,9 @@ class Parser {
     }
     std::string word = tok_.text;
     size_t off = tok_.offset;
-    if (!Advance())
+    if (!Advance()) {
       return nullptr;
+    }
     if (word == "true" || word == "false") {
       n->kind = ExprNode::Kind::kLiteral;
       n->literal = (word == "true");
@@ -601,33 +649,40 @@ class Parser {
     }
     if (tok_.kind == Tok::kLParen) {
       const FunctionSpec* spec = FindFunction(word);
-      if (spec == nullptr)
+      if (spec == nullptr) {
         return Fail(off, absl::StrCat("unknown function '", word, "'"));
+      }
       DepthGuard g{&depth_};
-      if (!Enter(off))
+      if (!Enter(off)) {
         return nullptr;
-      if (!Advance())
+      }
+      if (!Advance()) {
         return nullptr;
+      }
       n->kind = ExprNode::Kind::kCall;
       n->name = word;
       if (tok_.kind != Tok::kRParen) {
         while (true) {
           NodePtr arg = Or();
-          if (!arg)
+          if (!arg) {
             return nullptr;
+          }
           n->children.push_back(arg);
           if (tok_.kind == Tok::kComma) {
-            if (!Advance())
+            if (!Advance()) {
               return nullptr;
+            }
             continue;
           }
           break;
         }
       }
-      if (tok_.kind != Tok::kRParen)
+      if (tok_.kind != Tok::kRParen) {
         return Fail(tok_.offset, "expected ',' or ')'");
-      if (!Advance())
+      }
+      if (!Advance()) {
         return nullptr;
+      }
       int argc = static_cast<int>(n->children.size());
       if (argc < spec->min_args || (spec->max_args >= 0 && argc > spec->max_args)) {
         std::string want = spec->min_args == spec->max_args
@@ -664,10 +719,12 @@ class Parser {
 bool IsNumber(const json::value& v) { return v.is_int64() || v.is_uint64() || v.is_double(); }
 
 double AsDouble(const json::value& v) {
-  if (v.is_int64())
+  if (v.is_int64()) {
     return static_cast<double>(v.get_int64());
-  if (v.is_uint64())
+  }
+  if (v.is_uint64()) {
     return static_cast<double>(v.get_uint64());
+  }
   return v.get_double();
 }
 
@@ -692,44 +749,52 @@ const char* TypeName(const json::value& v) {
 }
 
 std::string NumberText(double d) {
-  if (std::isnan(d))
+  if (std::isnan(d)) {
     return "NaN";
+  }
   if (std::trunc(d) == d && std::fabs(d) < 9.0e15) {
     return absl::StrCat(static_cast<int64_t>(d));
   }
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof(buf), d);
-  if (res.ec != std::errc())
+  if (res.ec != std::errc()) {
     return absl::StrCat(d);
+  }
   return std::string(buf, res.ptr);
 }
 
 bool ValuesEqual(const json::value& a, const json::value& b) {
-  if (IsNumber(a) && IsNumber(b))
+  if (IsNumber(a) && IsNumber(b)) {
     return AsDouble(a) == AsDouble(b);
-  if (a.kind() != b.kind())
+  }
+  if (a.kind() != b.kind()) {
     return false;
+  }
   switch (a.kind()) {
     case json::kind::array: {
       const auto& x = a.get_array();
       const auto& y = b.get_array();
-      if (x.size() != y.size())
+      if (x.size() != y.size()) {
         return false;
+      }
       for (size_t i = 0; i < x.size(); ++i) {
-        if (!ValuesEqual(x[i], y[i]))
+        if (!ValuesEqual(x[i], y[i])) {
           return false;
+        }
       }
       return true;
     }
     case json::kind::object: {
       const auto& x = a.get_object();
       const auto& y = b.get_object();
-      if (x.size() != y.size())
+      if (x.size() != y.size()) {
         return false;
+      }
       for (const auto& kv : x) {
         const json::value* other = y.if_contains(kv.key());
-        if (other == nullptr || !ValuesEqual(kv.value(), *other))
+        if (other == nullptr || !ValuesEqual(kv.value(), *other)) {
           return false;
+        }
       }
       return true;
     }
@@ -750,8 +815,9 @@ std::vector<std::string_view> CodePoints(std::string_view s) {
                  : (c >> 4) == 0xE  ? 3
                  : (c >> 3) == 0x1E ? 4
                                     : 1;
-    if (i + len > s.size())
+    if (i + len > s.size()) {
       len = 1;
+    }
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
         len = 1;
@@ -771,8 +837,9 @@ bool ParseTimeZone(std::string_view tz, absl::TimeZone* out) {
   }
   // Fixed offsets only: named zones would need the tz database from disk, and this module does
   // no I/O.
-  if (tz.size() != 6 || (tz[0] != '+' && tz[0] != '-') || tz[3] != ':')
+  if (tz.size() != 6 || (tz[0] != '+' && tz[0] != '-') || tz[3] != ':') {
     return false;
+  }
   int h = 0;
   int m = 0;
   if (!absl::SimpleAtoi(Av(tz.substr(1, 2)), &h) || !absl::SimpleAtoi(Av(tz.substr(4, 2)), &m) ||
@@ -787,19 +854,22 @@ bool ParseTimeZone(std::string_view tz, absl::TimeZone* out) {
 bool ParseInstant(const json::value& v, absl::Time* out) {
   if (IsNumber(v)) {
     double d = AsDouble(v);
-    if (!std::isfinite(d) || std::fabs(d) > 1e13)
+    if (!std::isfinite(d) || std::fabs(d) > 1e13) {
       return false;
+    }
     *out = absl::FromUnixMillis(static_cast<int64_t>(d * 1000));
     return true;
   }
-  if (!v.is_string())
+  if (!v.is_string()) {
     return false;
+  }
   std::string s(v.get_string());
   std::string err;
   for (const char* fmt : {"%Y-%m-%d%ET%H:%M:%E*S%Ez", "%Y-%m-%d%ET%H:%M:%E*SZ",
                           "%Y-%m-%d%ET%H:%M%Ez", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
-    if (absl::ParseTime(fmt, s, absl::UTCTimeZone(), out, &err))
+    if (absl::ParseTime(fmt, s, absl::UTCTimeZone(), out, &err)) {
       return true;
+    }
   }
   return false;
 }
@@ -830,8 +900,9 @@ class Evaluator {
           return true;
         }
         json::value base;
-        if (!Eval(*n.children[0], &base))
+        if (!Eval(*n.children[0], &base)) {
           return false;
+        }
         const json::value* m = base.is_object() ? base.get_object().if_contains(n.name) : nullptr;
         *out = m ? *m : json::value(nullptr);
         return true;
@@ -839,17 +910,20 @@ class Evaluator {
       case ExprNode::Kind::kIndex: {
         json::value base;
         json::value index;
-        if (!Eval(*n.children[0], &base) || !Eval(*n.children[1], &index))
+        if (!Eval(*n.children[0], &base) || !Eval(*n.children[1], &index)) {
           return false;
+        }
         *out = nullptr;
         if (base.is_object() && index.is_string()) {
-          if (const json::value* m = base.get_object().if_contains(index.get_string()))
+          if (const json::value* m = base.get_object().if_contains(index.get_string())) {
             *out = *m;
+          }
         } else if (base.is_array() && IsNumber(index)) {
           double d = AsDouble(index);
           const auto& arr = base.get_array();
-          if (d < 0)
+          if (d < 0) {
             d += static_cast<double>(arr.size());
+          }
           if (d >= 0 && d < static_cast<double>(arr.size()) && std::trunc(d) == d) {
             *out = arr[static_cast<size_t>(d)];
           }
@@ -860,14 +934,16 @@ class Evaluator {
       }
       case ExprNode::Kind::kUnary: {
         json::value v;
-        if (!Eval(*n.children[0], &v))
+        if (!Eval(*n.children[0], &v)) {
           return false;
+        }
         if (n.op == Op::kNot) {
           *out = !Truthy(v);
           return true;
         }
-        if (!IsNumber(v))
+        if (!IsNumber(v)) {
           return Fail(n, absl::StrCat("cannot negate ", TypeName(v)));
+        }
         *out = MakeNumber(-AsDouble(v));
         return true;
       }
@@ -885,11 +961,13 @@ class Evaluator {
     if (n.kind == ExprNode::Kind::kRoot) {
       return scope_.roots ? scope_.roots->if_contains(n.name) : nullptr;
     }
-    if (n.kind != ExprNode::Kind::kMember)
+    if (n.kind != ExprNode::Kind::kMember) {
       return nullptr;
+    }
     const json::value* base = Resolve(*n.children[0]);
-    if (base == nullptr || !base->is_object())
+    if (base == nullptr || !base->is_object()) {
       return nullptr;
+    }
     return base->get_object().if_contains(n.name);
   }
 
@@ -906,17 +984,19 @@ class Evaluator {
     return true;
   }
 
-  bool SetString(const ExprNode& n, std::string s, json::value* out) {
-    if (!CheckString(n, s))
+  bool SetString(const ExprNode& n, const std::string& s, json::value* out) {
+    if (!CheckString(n, s)) {
       return false;
+    }
     *out = json::string(s);
     return true;
   }
 
   bool Binary(const ExprNode& n, json::value* out) {
     json::value l;
-    if (!Eval(*n.children[0], &l))
+    if (!Eval(*n.children[0], &l)) {
       return false;
+    }
     if (n.op == Op::kAnd || n.op == Op::kOr) {
       bool lt = Truthy(l);
       if (n.op == Op::kAnd && !lt) {
@@ -928,14 +1008,16 @@ class Evaluator {
         return true;
       }
       json::value r;
-      if (!Eval(*n.children[1], &r))
+      if (!Eval(*n.children[1], &r)) {
         return false;
+      }
       *out = Truthy(r);
       return true;
     }
     json::value r;
-    if (!Eval(*n.children[1], &r))
+    if (!Eval(*n.children[1], &r)) {
       return false;
+    }
     switch (n.op) {
       case Op::kEq:
         *out = ValuesEqual(l, r);
@@ -994,18 +1076,21 @@ class Evaluator {
             v = a * b;
             break;
           case Op::kDiv:
-            if (b == 0)
+            if (b == 0) {
               return Fail(n, "division by zero");
+            }
             v = a / b;
             break;
           default:
-            if (b == 0)
+            if (b == 0) {
               return Fail(n, "division by zero");
+            }
             v = std::fmod(a, b);
             break;
         }
-        if (!std::isfinite(v))
+        if (!std::isfinite(v)) {
           return Fail(n, "number out of range");
+        }
         *out = MakeNumber(v);
         return true;
       }
@@ -1049,15 +1134,17 @@ class Evaluator {
     // if() evaluates only the branch it takes, so a guarded expression never fails on the other.
     if (f == "if") {
       json::value c;
-      if (!Eval(*n.children[0], &c))
+      if (!Eval(*n.children[0], &c)) {
         return false;
+      }
       return Eval(*n.children[Truthy(c) ? 1 : 2], out);
     }
     if (f == "coalesce") {
       for (const auto& child : n.children) {
         json::value v;
-        if (!Eval(*child, &v))
+        if (!Eval(*child, &v)) {
           return false;
+        }
         if (!v.is_null() && !(v.is_string() && v.get_string().empty())) {
           *out = std::move(v);
           return true;
@@ -1068,14 +1155,16 @@ class Evaluator {
     }
     std::vector<json::value> args(n.children.size());
     for (size_t i = 0; i < n.children.size(); ++i) {
-      if (!Eval(*n.children[i], &args[i]))
+      if (!Eval(*n.children[i], &args[i])) {
         return false;
+      }
     }
     std::string s;
     std::string t;
     if (f == "lower" || f == "upper" || f == "trim" || f == "digits" || f == "urlEncode") {
-      if (!NeedString(n, args[0], 1, &s))
+      if (!NeedString(n, args[0], 1, &s)) {
         return false;
+      }
       if (f == "lower") {
         absl::AsciiStrToLower(&s);
       } else if (f == "upper") {
@@ -1085,8 +1174,9 @@ class Evaluator {
       } else if (f == "digits") {
         std::string d;
         for (char c : s) {
-          if (absl::ascii_isdigit(static_cast<unsigned char>(c)))
+          if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
             d.push_back(c);
+          }
         }
         s = std::move(d);
       } else {
@@ -1122,19 +1212,22 @@ class Evaluator {
         return true;
       }
       if (args[0].is_object()) {
-        if (!NeedString(n, args[1], 2, &t))
+        if (!NeedString(n, args[1], 2, &t)) {
           return false;
+        }
         *out = args[0].get_object().contains(t);
         return true;
       }
-      if (!NeedString(n, args[0], 1, &s) || !NeedString(n, args[1], 2, &t))
+      if (!NeedString(n, args[0], 1, &s) || !NeedString(n, args[1], 2, &t)) {
         return false;
+      }
       *out = absl::StrContains(s, t);
       return true;
     }
     if (f == "startsWith" || f == "endsWith" || f == "indexOf") {
-      if (!NeedString(n, args[0], 1, &s) || !NeedString(n, args[1], 2, &t))
+      if (!NeedString(n, args[0], 1, &s) || !NeedString(n, args[1], 2, &t)) {
         return false;
+      }
       if (f == "startsWith") {
         *out = absl::StartsWith(s, t);
       } else if (f == "endsWith") {
@@ -1155,8 +1248,9 @@ class Evaluator {
           !NeedString(n, args[2], 3, &to)) {
         return false;
       }
-      if (t.empty())
+      if (t.empty()) {
         return Fail(n, "replace() needs non-empty text to find");
+      }
       // Bound the result before building it: each occurrence may grow the text.
       size_t count = 0;
       for (size_t pos = s.find(t); pos != std::string::npos; pos = s.find(t, pos + t.size())) {
@@ -1169,8 +1263,9 @@ class Evaluator {
     }
     if (f == "slice") {
       double start = 0;
-      if (!NeedNumber(n, args[1], 2, &start))
+      if (!NeedNumber(n, args[1], 2, &start)) {
         return false;
+      }
       std::vector<json::value> items;
       std::vector<std::string_view> cps;
       bool is_list = args[0].is_array();
@@ -1178,48 +1273,58 @@ class Evaluator {
       if (is_list) {
         size = args[0].get_array().size();
       } else {
-        if (!NeedString(n, args[0], 1, &s))
+        if (!NeedString(n, args[0], 1, &s)) {
           return false;
+        }
         cps = CodePoints(s);
         size = cps.size();
       }
       double end = static_cast<double>(size);
-      if (args.size() > 2 && !args[2].is_null() && !NeedNumber(n, args[2], 3, &end))
+      if (args.size() > 2 && !args[2].is_null() && !NeedNumber(n, args[2], 3, &end)) {
         return false;
+      }
       auto clamp = [size](double i) -> size_t {
-        if (!std::isfinite(i))
+        if (!std::isfinite(i)) {
           return i > 0 ? size : 0;
+        }
         double d = std::trunc(i);
-        if (d < 0)
+        if (d < 0) {
           d += static_cast<double>(size);
-        if (d < 0)
+        }
+        if (d < 0) {
           return 0;
-        if (d > static_cast<double>(size))
+        }
+        if (d > static_cast<double>(size)) {
           return size;
+        }
         return static_cast<size_t>(d);
       };
       size_t a = clamp(start);
       size_t b = clamp(end);
       if (is_list) {
         json::array arr;
-        for (size_t i = a; i < b; ++i)
+        for (size_t i = a; i < b; ++i) {
           arr.push_back(args[0].get_array()[i]);
+        }
         *out = std::move(arr);
         return true;
       }
       std::string r;
-      for (size_t i = a; i < b; ++i)
+      for (size_t i = a; i < b; ++i) {
         r.append(cps[i]);
+      }
       return SetString(n, std::move(r), out);
     }
     if (f == "concat") {
       std::string r;
       for (const auto& v : args) {
-        if (!Text(n, v, &s))
+        if (!Text(n, v, &s)) {
           return false;
+        }
         r += s;
-        if (!CheckString(n, r))
+        if (!CheckString(n, r)) {
           return false;
+        }
       }
       return SetString(n, std::move(r), out);
     }
@@ -1242,15 +1347,18 @@ class Evaluator {
       return true;
     }
     if (f == "string") {
-      if (!Text(n, args[0], &s))
+      if (!Text(n, args[0], &s)) {
         return false;
+      }
       return SetString(n, std::move(s), out);
     }
     if (f == "e164") {
-      if (!NeedString(n, args[0], 1, &s))
+      if (!NeedString(n, args[0], 1, &s)) {
         return false;
-      if (args.size() > 1 && !NeedString(n, args[1], 2, &t))
+      }
+      if (args.size() > 1 && !NeedString(n, args[1], 2, &t)) {
         return false;
+      }
       return SetString(n, ToE164(s, t), out);
     }
     if (f == "isEmpty") {
@@ -1265,27 +1373,33 @@ class Evaluator {
       if (!args[0].is_array()) {
         return Fail(n, absl::StrCat("join() argument 1 must be a list, got ", TypeName(args[0])));
       }
-      if (!NeedString(n, args[1], 2, &t))
+      if (!NeedString(n, args[1], 2, &t)) {
         return false;
+      }
       std::string r;
       bool first = true;
       for (const auto& v : args[0].get_array()) {
-        if (!first)
+        if (!first) {
           r += t;
+        }
         first = false;
-        if (!Text(n, v, &s))
+        if (!Text(n, v, &s)) {
           return false;
+        }
         r += s;
-        if (!CheckString(n, r))
+        if (!CheckString(n, r)) {
           return false;
+        }
       }
       return SetString(n, std::move(r), out);
     }
     if (f == "split") {
-      if (!NeedString(n, args[0], 1, &s) || !NeedString(n, args[1], 2, &t))
+      if (!NeedString(n, args[0], 1, &s) || !NeedString(n, args[1], 2, &t)) {
         return false;
-      if (t.empty())
+      }
+      if (t.empty()) {
         return Fail(n, "split() needs a non-empty separator");
+      }
       json::array arr;
       for (absl::string_view piece : absl::StrSplit(s, t)) {
         if (arr.size() >= limits_.max_list) {
@@ -1303,20 +1417,24 @@ class Evaluator {
       }
       std::string pattern = "%Y-%m-%dT%H:%M:%SZ";
       bool custom_pattern = args.size() > 1 && !args[1].is_null();
-      if (custom_pattern && !NeedString(n, args[1], 2, &pattern))
+      if (custom_pattern && !NeedString(n, args[1], 2, &pattern)) {
         return false;
+      }
       absl::TimeZone tz = absl::UTCTimeZone();
       if (args.size() > 2 && !args[2].is_null()) {
-        if (!NeedString(n, args[2], 3, &t))
+        if (!NeedString(n, args[2], 3, &t)) {
           return false;
+        }
         if (!ParseTimeZone(t, &tz)) {
           return Fail(n, "formatDate() time zone must be UTC or an offset like +02:00");
         }
-        if (!custom_pattern)
+        if (!custom_pattern) {
           pattern = "%Y-%m-%dT%H:%M:%S%Ez";
+        }
       }
-      if (pattern.size() > 256)
+      if (pattern.size() > 256) {
         return Fail(n, "formatDate() pattern too long");
+      }
       return SetString(n, absl::FormatTime(pattern, when, tz), out);
     }
     if (f == "now") {
@@ -1326,12 +1444,14 @@ class Evaluator {
     }
     if (f == "round" || f == "floor" || f == "ceil" || f == "abs") {
       double d = 0;
-      if (!NeedNumber(n, args[0], 1, &d))
+      if (!NeedNumber(n, args[0], 1, &d)) {
         return false;
+      }
       if (f == "round") {
         double places = 0;
-        if (args.size() > 1 && !NeedNumber(n, args[1], 2, &places))
+        if (args.size() > 1 && !NeedNumber(n, args[1], 2, &places)) {
           return false;
+        }
         places = std::clamp(std::trunc(places), 0.0, 10.0);
         double scale = std::pow(10.0, places);
         d = std::round(d * scale) / scale;
@@ -1342,8 +1462,9 @@ class Evaluator {
       } else {
         d = std::fabs(d);
       }
-      if (!std::isfinite(d))
+      if (!std::isfinite(d)) {
         return Fail(n, "number out of range");
+      }
       *out = MakeNumber(d);
       return true;
     }
@@ -1351,10 +1472,12 @@ class Evaluator {
       double best = 0;
       for (size_t i = 0; i < args.size(); ++i) {
         double d = 0;
-        if (!NeedNumber(n, args[i], static_cast<int>(i + 1), &d))
+        if (!NeedNumber(n, args[i], static_cast<int>(i + 1), &d)) {
           return false;
-        if (i == 0 || (f == "min" ? d < best : d > best))
+        }
+        if (i == 0 || (f == "min" ? d < best : d > best)) {
           best = d;
+        }
       }
       *out = MakeNumber(best);
       return true;
@@ -1365,10 +1488,12 @@ class Evaluator {
           !NeedString(n, args[2], 3, &t)) {
         return false;
       }
-      if (width > 256)
+      if (width > 256) {
         return Fail(n, "padStart() width above 256");
-      if (t.empty())
+      }
+      if (t.empty()) {
         return SetString(n, std::move(s), out);
+      }
       auto have = CodePoints(s).size();
       std::string pad;
       auto pad_cps = CodePoints(t);
@@ -1394,8 +1519,9 @@ int ColumnOf(std::string_view text, size_t offset) {
   offset = std::min(offset, text.size());
   int column = 1;
   for (size_t i = 0; i < offset; ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
       ++column;
+    }
   }
   return column;
 }
@@ -1411,8 +1537,9 @@ bool ParseExpression(std::string_view text, const ExprLimits& limits, Expression
   Parser parser(text, limits);
   auto root = parser.ParseAll(error);
   if (root == nullptr) {
-    if (error->message.empty())
+    if (error->message.empty()) {
       error->message = "invalid expression";
+    }
     return false;
   }
   out->root_ = std::move(root);
@@ -1550,8 +1677,9 @@ bool Template::RenderValue(const Scope& scope, const ExprLimits& limits, json::v
     return true;
   }
   std::string text;
-  if (!Render(scope, limits, false, &text, error))
+  if (!Render(scope, limits, false, &text, error)) {
     return false;
+  }
   *out = json::string(text);
   return true;
 }
@@ -1619,8 +1747,9 @@ std::string ToE164(std::string_view number, std::string_view country) {
       absl::StartsWithIgnoreCase(Av(trimmed), "tel:")) {
     trimmed.remove_prefix(4);
   }
-  if (size_t at = trimmed.find('@'); at != std::string_view::npos)
+  if (size_t at = trimmed.find('@'); at != std::string_view::npos) {
     trimmed = trimmed.substr(0, at);
+  }
   bool international = false;
   std::string digits;
   for (size_t i = 0; i < trimmed.size(); ++i) {
@@ -1642,21 +1771,24 @@ std::string ToE164(std::string_view number, std::string_view country) {
   if (!international) {
     std::string cc;
     for (char c : country) {
-      if (absl::ascii_isdigit(static_cast<unsigned char>(c)))
+      if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
         cc.push_back(c);
+      }
     }
-    if (cc.empty() || cc.size() > 3)
+    if (cc.empty() || cc.size() > 3) {
       return "";
+    }
     // National trunk prefix "0" (most of Europe) or "1" (NANP) before the national number.
-    if (cc == "1" && digits.size() == 11 && digits[0] == '1') {
-      digits.erase(0, 1);
-    } else if (cc != "1" && !digits.empty() && digits[0] == '0') {
+    bool nanp_trunk = cc == "1" && digits.size() == 11 && digits[0] == '1';
+    bool zero_trunk = cc != "1" && !digits.empty() && digits[0] == '0';
+    if (nanp_trunk || zero_trunk) {
       digits.erase(0, 1);
     }
     digits = cc + digits;
   }
-  if (digits.size() < 7 || digits.size() > 15 || digits[0] == '0')
+  if (digits.size() < 7 || digits.size() > 15 || digits[0] == '0') {
     return "";
+  }
   return "+" + digits;
 }
 

@@ -26,11 +26,11 @@ inline absl::string_view Av(std::string_view s) { return absl::string_view(s.dat
 inline std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 struct ExprLimits {
-  size_t max_length = 4096;       // bytes of one expression or template
-  int max_depth = 32;             // nesting of parentheses, calls, operators
-  size_t max_string = 64 * 1024;  // bytes of any string a value may hold
-  size_t max_list = 1000;         // items of a list produced by split()
-  int max_template_parts = 256;   // {{ }} segments in one template
+  size_t max_length = 4096;               // bytes of one expression or template
+  int max_depth = 32;                     // nesting of parentheses, calls, operators
+  size_t max_string = size_t{64} * 1024;  // bytes of any string a value may hold
+  size_t max_list = 1000;                 // items of a list produced by split()
+  int max_template_parts = 256;           // {{ }} segments in one template
 };
 
 // A parse or evaluation error: `column` is 1-based, counted in characters of the source text.

@@ -140,8 +140,9 @@ const std::vector<KindSpec>& Kinds() {
 
 const KindSpec* FindKind(std::string_view name) {
   for (const KindSpec& k : Kinds()) {
-    if (k.name == name)
+    if (k.name == name) {
       return &k;
+    }
   }
   return nullptr;
 }
@@ -156,10 +157,12 @@ bool IsNodeId(std::string_view s) {
 }
 
 bool IsVarName(std::string_view s) {
-  if (s.empty() || s.size() > 64)
+  if (s.empty() || s.size() > 64) {
     return false;
-  if (!absl::ascii_isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_')
+  }
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_') {
     return false;
+  }
   return std::all_of(s.begin(), s.end(), [](char c) {
     return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
   });
@@ -171,15 +174,17 @@ bool IsForbiddenHeader(std::string_view name) {
   std::string lower = absl::AsciiStrToLower(Av(name));
   for (std::string_view h : {"authorization", "cookie", "proxy-authorization", "host",
                              "content-length", "transfer-encoding", "connection"}) {
-    if (lower == h)
+    if (lower == h) {
       return true;
+    }
   }
   return false;
 }
 
 bool IsHeaderName(std::string_view s) {
-  if (s.empty() || s.size() > 64)
+  if (s.empty() || s.size() > 64) {
     return false;
+  }
   return std::all_of(s.begin(), s.end(), [](char c) {
     return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });
@@ -195,8 +200,9 @@ bool HasControlChars(std::string_view s) {
 std::string JoinViews(const std::vector<std::string_view>& items, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0)
+    if (i > 0) {
       out.append(sep);
+    }
     out.append(items[i]);
   }
   return out;
@@ -211,8 +217,9 @@ std::string JoinViews(const std::string_view (&items)[N], std::string_view sep) 
 
 std::string_view NodeKindName(NodeKind kind) {
   for (const KindSpec& k : Kinds()) {
-    if (k.kind == kind)
+    if (k.kind == kind) {
       return k.name;
+    }
   }
   return "?";
 }
@@ -256,8 +263,9 @@ class FlowBuilder {
         flow->description_ = std::string(d->get_string());
       }
     }
-    if (const json::value* ui = obj.if_contains("ui"))
+    if (const json::value* ui = obj.if_contains("ui")) {
       CheckUi("", *ui);
+    }
     Trigger(obj.if_contains("trigger"));
     Nodes(obj.if_contains("nodes"));
     const json::value* start = obj.if_contains("start");
@@ -269,8 +277,9 @@ class FlowBuilder {
         Error("", "start", 0, absl::StrCat("no node '", flow->start_, "'"));
       }
     }
-    if (errors_ == 0)
+    if (errors_ == 0) {
       Reachability();
+    }
     return errors_ == 0 ? flow : nullptr;
   }
 
@@ -279,8 +288,9 @@ class FlowBuilder {
  private:
   void Error(std::string node, std::string field, int column, std::string message,
              bool warning = false) {
-    if (!warning)
+    if (!warning) {
       ++errors_;
+    }
     if (out_ != nullptr && out_->size() < 200) {
       out_->push_back(
           Diagnostic{std::move(node), std::move(field), column, std::move(message), warning});
@@ -310,8 +320,9 @@ class FlowBuilder {
     const json::value* event = obj.if_contains("event");
     bool known = false;
     if (event != nullptr && event->is_string()) {
-      for (std::string_view e : kTriggerEvents)
+      for (std::string_view e : kTriggerEvents) {
         known = known || event->get_string() == e;
+      }
     }
     if (!known) {
       Error("", "trigger.event", 0,
@@ -399,8 +410,9 @@ class FlowBuilder {
         kind != nullptr && kind->is_string() ? FindKind(kind->get_string()) : nullptr;
     if (spec == nullptr) {
       std::vector<std::string_view> names;
-      for (const KindSpec& k : Kinds())
+      for (const KindSpec& k : Kinds()) {
         names.push_back(k.name);
+      }
       Error(node->id, "kind", 0, absl::StrCat("must be one of ", JoinViews(names, ", ")));
       return false;
     }
@@ -408,8 +420,9 @@ class FlowBuilder {
     int before = errors_;
     for (const auto& kv : obj) {
       std::string_view k = kv.key();
-      if (k == "id" || k == "kind")
+      if (k == "id" || k == "kind") {
         continue;
+      }
       if (k == "label") {
         if (!kv.value().is_string() || kv.value().get_string().size() > 200) {
           Error(node->id, "label", 0, "must be text of at most 200 characters");
@@ -438,8 +451,9 @@ class FlowBuilder {
       }
       const FieldSpec* field = nullptr;
       for (const FieldSpec& f : spec->fields) {
-        if (f.name == k)
+        if (f.name == k) {
           field = &f;
+        }
       }
       if (field == nullptr) {
         Error(node->id, std::string(k), 0,
@@ -453,8 +467,9 @@ class FlowBuilder {
         Error(node->id, std::string(f.name), 0, "required");
       }
     }
-    if (errors_ == before)
+    if (errors_ == before) {
       KindRules(*spec, obj, node);
+    }
     return errors_ == before;
   }
 
@@ -645,8 +660,9 @@ class FlowBuilder {
           Button button;
           button.id = std::string(bid->get_string());
           for (const Button& other : node->buttons) {
-            if (other.id == button.id)
+            if (other.id == button.id) {
               Error(node->id, sub, 0, "duplicate button id");
+            }
           }
           CompileTemplate(node->id, absl::StrCat(sub, ".label"), *label, &button.label);
           node->buttons.push_back(std::move(button));
@@ -667,8 +683,9 @@ class FlowBuilder {
       CompileTemplate(node_id, field, v, &t);
       leaves->push_back(std::move(t));
     } else if (v.is_array()) {
-      for (const auto& item : v.get_array())
+      for (const auto& item : v.get_array()) {
         CollectLeaves(node_id, field, item, leaves, depth + 1);
+      }
     } else if (v.is_object()) {
       for (const auto& kv : v.get_object()) {
         CollectLeaves(node_id, field, kv.value(), leaves, depth + 1);
@@ -679,30 +696,37 @@ class FlowBuilder {
   // Rules that depend on other fields of the same node.
   void KindRules(const KindSpec& spec, const json::object& obj, Node* node) {
     auto need = [&](std::string_view field, std::string_view why) {
-      if (!obj.contains(field))
+      if (!obj.contains(field)) {
         Error(node->id, std::string(field), 0, std::string(why));
+      }
     };
     auto forbid = [&](std::string_view field, std::string_view why) {
-      if (obj.contains(field))
+      if (obj.contains(field)) {
         Error(node->id, std::string(field), 0, std::string(why));
+      }
     };
     switch (spec.kind) {
       case NodeKind::kFormat: {
         std::string op = node->Str("op");
-        if (op == "replace")
+        if (op == "replace") {
           need("from", "required for op replace");
-        if (op == "slice")
+        }
+        if (op == "slice") {
           need("start", "required for op slice");
+        }
         for (std::string_view f : {"country"}) {
-          if (op != "e164")
+          if (op != "e164") {
             forbid(f, "only for op e164");
+          }
         }
         for (std::string_view f : {"pattern", "timezone"}) {
-          if (op != "date")
+          if (op != "date") {
             forbid(f, "only for op date");
+          }
         }
-        if (op != "join")
+        if (op != "join") {
           forbid("separator", "only for op join");
+        }
         if (op != "replace") {
           forbid("from", "only for op replace");
           forbid("to", "only for op replace");
@@ -739,11 +763,13 @@ class FlowBuilder {
       }
       case NodeKind::kToast:
         for (const auto& [outcome, target] : node->branches) {
-          if (outcome == "timeout")
+          if (outcome == "timeout") {
             continue;
+          }
           bool found = false;
-          for (const Button& b : node->buttons)
+          for (const Button& b : node->buttons) {
             found = found || b.id == outcome;
+          }
           if (!found) {
             Error(node->id, absl::StrCat("branches.", outcome), 0,
                   "no button with this id (outcomes are button ids and timeout)");
@@ -759,8 +785,9 @@ class FlowBuilder {
         }
         break;
       case NodeKind::kHttpRequest:
-        if (node->Str("method") != "POST")
+        if (node->Str("method") != "POST") {
           forbid("body", "only a POST has a body");
+        }
         break;
       default:
         break;
@@ -773,20 +800,25 @@ class FlowBuilder {
     while (!queue.empty()) {
       std::string id = queue.front();
       queue.pop_front();
-      if (seen[id])
+      if (seen[id]) {
         continue;
+      }
       seen[id] = true;
       const Node* n = flow_->Find(id);
-      if (n == nullptr)
+      if (n == nullptr) {
         continue;
-      if (!n->next.empty())
+      }
+      if (!n->next.empty()) {
         queue.push_back(n->next);
-      for (const auto& [outcome, target] : n->branches)
+      }
+      for (const auto& [outcome, target] : n->branches) {
         queue.push_back(target);
+      }
     }
     for (const Node& n : flow_->nodes_) {
-      if (!seen[n.id])
+      if (!seen[n.id]) {
         Error(n.id, "", 0, "unreachable from start", /*warning=*/true);
+      }
     }
   }
 
@@ -798,24 +830,30 @@ class FlowBuilder {
 
 std::string FormatDiagnostic(std::string_view flow_name, const Diagnostic& d) {
   std::string s = absl::StrCat("flow '", flow_name.empty() ? "?" : Av(flow_name), "'");
-  if (!d.node.empty())
+  if (!d.node.empty()) {
     absl::StrAppend(&s, ", node '", d.node, "'");
-  if (!d.field.empty())
+  }
+  if (!d.field.empty()) {
     absl::StrAppend(&s, ", field '", d.field, "'");
-  if (d.column > 0)
+  }
+  if (d.column > 0) {
     absl::StrAppend(&s, ", column ", d.column);
+  }
   absl::StrAppend(&s, ": ", d.message);
   return s;
 }
 
 json::object DiagnosticToJson(const Diagnostic& d) {
   json::object o;
-  if (!d.node.empty())
+  if (!d.node.empty()) {
     o["node"] = d.node;
-  if (!d.field.empty())
+  }
+  if (!d.field.empty()) {
     o["field"] = d.field;
-  if (d.column > 0)
+  }
+  if (d.column > 0) {
     o["column"] = d.column;
+  }
   o["message"] = d.message;
   o["severity"] = d.warning ? "warning" : "error";
   return o;
@@ -830,8 +868,9 @@ absl::StatusOr<json::value> ParseJsonBounded(std::string_view text, size_t max_b
   opts.max_depth = static_cast<std::size_t>(max_depth);
   boost::system::error_code ec;
   json::value v = json::parse(text, ec, json::storage_ptr(), opts);
-  if (ec)
+  if (ec) {
     return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", ec.message()));
+  }
   return v;
 }
 
@@ -850,8 +889,9 @@ absl::StatusOr<std::shared_ptr<const Flow>> LoadFlow(const json::value& json,
       }
     }
     for (const Diagnostic& d : *out) {
-      if (!d.warning)
+      if (!d.warning) {
         return absl::InvalidArgumentError(FormatDiagnostic(name, d));
+      }
     }
     return absl::InvalidArgumentError(absl::StrCat("flow '", name, "' is invalid"));
   }

@@ -44,15 +44,17 @@ std::string NameOf(const json::value& flow) {
 
 absl::StatusOr<std::vector<std::string>> MemoryFlowStorage::List() {
   std::vector<std::string> keys;
-  for (const auto& [k, v] : records_)
+  for (const auto& [k, v] : records_) {
     keys.push_back(k);
+  }
   return keys;
 }
 
 absl::StatusOr<std::string> MemoryFlowStorage::Read(std::string_view key) {
   auto it = records_.find(std::string(key));
-  if (it == records_.end())
+  if (it == records_.end()) {
     return absl::NotFoundError(absl::StrCat("no record ", Av(key)));
+  }
   return it->second;
 }
 
@@ -71,11 +73,13 @@ absl::Status MemoryFlowStorage::Remove(std::string_view key) {
 json::object FlowSummaryToJson(const FlowSummary& s) {
   json::object o;
   o["name"] = s.name;
-  if (!s.description.empty())
+  if (!s.description.empty()) {
     o["description"] = s.description;
+  }
   json::object trigger{{"event", s.trigger_event}};
-  if (!s.trigger_name.empty())
+  if (!s.trigger_name.empty()) {
     trigger["name"] = s.trigger_name;
+  }
   o["trigger"] = std::move(trigger);
   o["enterprise"] = s.enterprise;
   o["readOnly"] = s.enterprise;
@@ -99,11 +103,13 @@ std::string FlowStore::KeyFor(std::string_view name) {
     } else if (!slug.empty() && slug.back() != '-') {
       slug.push_back('-');
     }
-    if (slug.size() >= 40)
+    if (slug.size() >= 40) {
       break;
+    }
   }
-  while (!slug.empty() && slug.back() == '-')
+  while (!slug.empty() && slug.back() == '-') {
     slug.pop_back();
+  }
   // FNV-1a: stable across builds and platforms (std::hash is not).
   uint64_t h = 1469598103934665603ULL;
   for (char c : name) {
@@ -154,8 +160,9 @@ absl::StatusOr<std::unique_ptr<FlowStore>> FlowStore::Open(FlowStorage* storage,
         const json::object* vo = v.if_object();
         const json::value* num = vo ? vo->if_contains("version") : nullptr;
         const json::value* flow = vo ? vo->if_contains("flow") : nullptr;
-        if (num == nullptr || !num->is_int64() || flow == nullptr || !flow->is_object())
+        if (num == nullptr || !num->is_int64() || flow == nullptr || !flow->is_object()) {
           continue;
+        }
         record.versions.push_back(Version{static_cast<int>(num->get_int64()),
                                           ParseTimeText(vo->if_contains("publishedAt")),
                                           flow->get_object(), nullptr});
@@ -168,16 +175,18 @@ absl::StatusOr<std::unique_ptr<FlowStore>> FlowStore::Open(FlowStorage* storage,
     }
     store->records_[record.name] = std::move(record);
   }
-  for (const auto& e : store->load_errors_)
+  for (const auto& e : store->load_errors_) {
     OMNI_LOG(kWarning, "popflow", "flow store: ", e);
+  }
   return store;
 }
 
 absl::Status FlowStore::Compile(Record& record) {
   for (Version& v : record.versions) {
     v.compiled = nullptr;
-    if (v.version != record.active)
+    if (v.version != record.active) {
       continue;
+    }
     OMNI_ASSIGN_OR_RETURN(std::shared_ptr<const Flow> loaded, LoadFlow(v.flow, limits_));
     auto flow = std::make_shared<Flow>(*loaded);
     flow->version_ = v.version;
@@ -216,8 +225,9 @@ absl::StatusOr<FlowStore::Record*> FlowStore::Mutable(std::string_view name) {
         absl::StrCat("flow '", Av(name), "' is managed by your administrator and read-only"));
   }
   auto it = records_.find(std::string(name));
-  if (it == records_.end())
+  if (it == records_.end()) {
     return absl::NotFoundError(absl::StrCat("no flow '", Av(name), "'"));
+  }
   return &it->second;
 }
 
@@ -226,8 +236,9 @@ void FlowStore::SetEnterpriseFlows(const json::array& flows, std::vector<std::st
   for (const json::value& v : flows) {
     auto loaded = LoadFlow(v, limits_);
     if (!loaded.ok()) {
-      if (errors != nullptr)
+      if (errors != nullptr) {
         errors->emplace_back(loaded.status().message());
+      }
       continue;
     }
     if (IsEnterprise((*loaded)->name())) {
@@ -259,8 +270,9 @@ absl::Status FlowStore::SaveDraft(const json::value& flow, std::vector<Diagnosti
     return absl::ResourceExhaustedError(
         absl::StrCat("at most ", store_limits_.max_flows, " flows; delete one first"));
   }
-  if (diagnostics != nullptr)
+  if (diagnostics != nullptr) {
     (void)LoadFlow(flow, limits_, diagnostics);
+  }
   Record updated = records_.contains(name) ? records_[name] : Record{name, {}, 0, {}};
   updated.draft = flow.get_object();
   OMNI_RETURN_IF_ERROR(Persist(updated));
@@ -348,16 +360,18 @@ std::vector<FlowSummary> FlowStore::List() const {
     out.push_back(std::move(s));
   }
   for (const auto& [name, record] : records_) {
-    if (IsEnterprise(name))
+    if (IsEnterprise(name)) {
       continue;
+    }
     FlowSummary s;
     s.name = name;
     // Describe the flow by its active version, else by its draft.
     const json::object* shown = record.draft ? &*record.draft : nullptr;
     for (const Version& v : record.versions) {
       s.versions.push_back(FlowVersionInfo{v.version, v.published_at});
-      if (v.version == record.active)
+      if (v.version == record.active) {
         shown = &v.flow;
+      }
     }
     if (shown != nullptr) {
       if (const json::value* d = shown->if_contains("description"); d && d->is_string()) {
@@ -381,23 +395,28 @@ std::vector<FlowSummary> FlowStore::List() const {
 
 absl::StatusOr<json::object> FlowStore::Get(std::string_view name, int version) const {
   for (const auto& f : enterprise_) {
-    if (f->name() == name)
+    if (f->name() == name) {
       return f->source();
+    }
   }
   auto it = records_.find(std::string(name));
-  if (it == records_.end())
+  if (it == records_.end()) {
     return absl::NotFoundError(absl::StrCat("no flow '", Av(name), "'"));
+  }
   const Record& record = it->second;
-  if (version == -1)
+  if (version == -1) {
     version = record.active;
+  }
   if (version == 0) {
-    if (record.draft)
+    if (record.draft) {
       return *record.draft;
+    }
     return absl::NotFoundError(absl::StrCat("flow '", Av(name), "' has no draft"));
   }
   for (const Version& v : record.versions) {
-    if (v.version == version)
+    if (v.version == version) {
       return v.flow;
+    }
   }
   return absl::NotFoundError(absl::StrCat("flow '", Av(name), "' has no version ", version));
 }
@@ -405,11 +424,13 @@ absl::StatusOr<json::object> FlowStore::Get(std::string_view name, int version) 
 std::vector<std::shared_ptr<const Flow>> FlowStore::ActiveFlows() const {
   std::vector<std::shared_ptr<const Flow>> out = enterprise_;
   for (const auto& [name, record] : records_) {
-    if (IsEnterprise(name))
+    if (IsEnterprise(name)) {
       continue;  // the administrator's flow wins over a same-named one
+    }
     for (const Version& v : record.versions) {
-      if (v.version == record.active && v.compiled != nullptr)
+      if (v.version == record.active && v.compiled != nullptr) {
         out.push_back(v.compiled);
+      }
     }
   }
   return out;

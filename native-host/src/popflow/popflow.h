@@ -49,14 +49,14 @@ inline constexpr std::string_view kTriggerEvents[] = {
 };
 
 struct FlowLimits {
-  size_t max_json_bytes = 512 * 1024;
+  size_t max_json_bytes = size_t{512} * 1024;
   int max_json_depth = 32;
   size_t max_nodes = 500;
   size_t max_name = 100;
   size_t max_buttons = 5;
   size_t max_branches = 100;
-  size_t max_fields = 50;           // newRecord fields, headers, launch args
-  size_t max_ui_bytes = 16 * 1024;  // designer layout data per node
+  size_t max_fields = 50;                   // newRecord fields, headers, launch args
+  size_t max_ui_bytes = size_t{16} * 1024;  // designer layout data per node
   ExprLimits expr;
 };
 
@@ -159,10 +159,10 @@ struct EngineOptions {
   absl::Duration max_run_time = absl::Minutes(10);
   size_t max_runs = 256;  // concurrent runs; new triggers refused above
   size_t max_actions_per_run = 200;
-  size_t max_action_bytes = 256 * 1024;            // one serialized action
-  size_t max_frame_bytes = 768 * 1024;             // below Chrome's 1 MiB host→extension cap
+  size_t max_action_bytes = size_t{256} * 1024;    // one serialized action
+  size_t max_frame_bytes = size_t{768} * 1024;     // below Chrome's 1 MiB host→extension cap
   absl::Duration crm_timeout = absl::Seconds(20);  // waiting for a crmSearch/logActivity result
-  size_t max_http_body = 1024 * 1024;
+  size_t max_http_body = size_t{1024} * 1024;
   absl::flat_hash_set<std::string> allowed_apps;  // launchApp names; empty = none allowed
   ExprLimits expr;
 };
@@ -206,12 +206,13 @@ struct Trace {
   boost::json::array effects;  // every other effect (http, agent state, launch, delay)
 };
 
-boost::json::object TraceToJson(const Trace& trace, size_t max_bytes = 768 * 1024);
+boost::json::object TraceToJson(const Trace& trace, size_t max_bytes = size_t{768} * 1024);
 
 // Runs `flow` against a sample trigger without side effects: waits are answered from `script`,
 // delays are skipped (recorded), nothing is sent anywhere.
-Trace DryRun(std::shared_ptr<const Flow> flow, const Trigger& trigger, const DryRunScript& script,
-             const EngineOptions& options = {}, absl::Time now = absl::UnixEpoch());
+Trace DryRun(const std::shared_ptr<const Flow>& flow, const Trigger& trigger,
+             const DryRunScript& script, const EngineOptions& options = {},
+             absl::Time now = absl::UnixEpoch());
 
 // ------------------------------------------------------------------------------------------
 // Engine
@@ -251,9 +252,9 @@ class Engine {
   struct Wait;
 
  private:
-  friend Trace DryRun(std::shared_ptr<const Flow>, const Trigger&, const DryRunScript&,
+  friend Trace DryRun(const std::shared_ptr<const Flow>&, const Trigger&, const DryRunScript&,
                       const EngineOptions&, absl::Time);
-  Effects StartRun(std::shared_ptr<const Flow> flow, const Trigger& trigger, Trace* trace);
+  Effects StartRun(const std::shared_ptr<const Flow>& flow, const Trigger& trigger, Trace* trace);
   void Advance(Run& run, Effects& out);
   void Fail(Run& run, std::string_view node, std::string_view field, const ExprError* expr,
             std::string_view message, Effects& out);

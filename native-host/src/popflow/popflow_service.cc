@@ -33,8 +33,9 @@ std::string_view CodeFor(const absl::Status& s) {
 
 json::array DiagnosticsJson(const std::vector<Diagnostic>& diagnostics) {
   json::array out;
-  for (const Diagnostic& d : diagnostics)
+  for (const Diagnostic& d : diagnostics) {
     out.push_back(DiagnosticToJson(d));
+  }
   return out;
 }
 
@@ -65,28 +66,34 @@ void PopflowService::Reload() { engine_.SetFlows(store_->ActiveFlows()); }
 
 PopflowService::Output PopflowService::HandleRequest(const json::object& request) {
   std::string type = Str(request, "type");
-  if (type == "popflow.list")
+  if (type == "popflow.list") {
     return List();
-  if (type == "popflow.get")
+  }
+  if (type == "popflow.get") {
     return Get(request);
-  if (type == "popflow.deploy")
+  }
+  if (type == "popflow.deploy") {
     return Deploy(request);
-  if (type == "popflow.test")
+  }
+  if (type == "popflow.test") {
     return Test(request);
+  }
   return Output{Error("unknown_type", absl::StrCat("not a popflow request: ", type)), {}};
 }
 
 PopflowService::Output PopflowService::List() {
   json::array flows;
-  for (const FlowSummary& s : store_->List())
+  for (const FlowSummary& s : store_->List()) {
     flows.push_back(FlowSummaryToJson(s));
+  }
   return Output{json::object{{"type", "popflow.list"}, {"flows", std::move(flows)}}, {}};
 }
 
 PopflowService::Output PopflowService::Get(const json::object& request) {
   std::string name = Str(request, "name");
-  if (name.empty())
+  if (name.empty()) {
     return Output{Error("invalid_request", "popflow.get needs a \"name\""), {}};
+  }
   int version = -1;
   if (const json::value* v = request.if_contains("version")) {
     if (v->is_string() && v->get_string() == "draft") {
@@ -98,12 +105,14 @@ PopflowService::Output PopflowService::Get(const json::object& request) {
     }
   }
   auto flow = store_->Get(name, version);
-  if (!flow.ok())
+  if (!flow.ok()) {
     return Output{Error(CodeFor(flow.status()), Sv(flow.status().message())), {}};
+  }
   json::object reply{{"type", "popflow.get"}, {"name", name}, {"flow", *std::move(flow)}};
   for (const FlowSummary& s : store_->List()) {
-    if (s.name != name)
+    if (s.name != name) {
       continue;
+    }
     int shown = version == -1 ? s.active_version : version;
     reply["version"] = shown == 0 ? json::value("draft") : json::value(shown);
     reply["summary"] = FlowSummaryToJson(s);
@@ -115,8 +124,9 @@ PopflowService::Output PopflowService::Deploy(const json::object& request) {
   std::vector<Diagnostic> diagnostics;
   auto fail = [&](const absl::Status& s) {
     json::object e = Error(CodeFor(s), Sv(s.message()));
-    if (!diagnostics.empty())
+    if (!diagnostics.empty()) {
       e["diagnostics"] = DiagnosticsJson(diagnostics);
+    }
     return Output{std::move(e), {}};
   };
   json::object reply{{"type", "popflow.deploy"}};
@@ -124,16 +134,19 @@ PopflowService::Output PopflowService::Deploy(const json::object& request) {
     const json::value* draft = request.if_contains("draft");
     bool only_draft = draft != nullptr && draft->is_bool() && draft->get_bool();
     std::string name;
-    if (const json::object* o = flow->if_object())
+    if (const json::object* o = flow->if_object()) {
       name = Str(*o, "name");
+    }
     if (only_draft) {
-      if (absl::Status s = store_->SaveDraft(*flow, &diagnostics); !s.ok())
+      if (absl::Status s = store_->SaveDraft(*flow, &diagnostics); !s.ok()) {
         return fail(s);
+      }
       reply["version"] = "draft";
     } else {
       auto version = store_->Deploy(*flow, &diagnostics);
-      if (!version.ok())
+      if (!version.ok()) {
         return fail(version.status());
+      }
       reply["version"] = *version;
     }
     reply["name"] = name;
@@ -161,8 +174,9 @@ PopflowService::Output PopflowService::Deploy(const json::object& request) {
     } else {
       s = absl::InvalidArgumentError("\"rollbackTo\" must be a version number");
     }
-    if (!s.ok())
+    if (!s.ok()) {
       return fail(s);
+    }
   }
   Reload();
   return Output{std::move(reply), {}};
@@ -185,8 +199,9 @@ PopflowService::Output PopflowService::Test(const json::object& request) {
   Trigger trigger;
   const json::object& t = ObjectOr(request, "trigger");
   trigger.event = Str(t, "event");
-  if (trigger.event.empty())
+  if (trigger.event.empty()) {
     trigger.event = (*flow)->trigger_event();
+  }
   trigger.name = Str(t, "name");
   if (trigger.name.empty()) {
     trigger.name = trigger.event == "button.clicked" ? (*flow)->name() : (*flow)->trigger_name();
@@ -209,12 +224,14 @@ Effects PopflowService::OnCrmEvent(const json::object& event) {
     std::string id = Str(event, "interactionId");
     auto it = interactions_.find(id);
     json::object interaction = it != interactions_.end() ? it->second.last : json::object{};
-    if (interaction.empty() && !id.empty())
+    if (interaction.empty() && !id.empty()) {
       interaction["interactionId"] = id;
+    }
     return OnButton(Str(event, "flow"), interaction, agent_, ObjectOr(event, "data"));
   }
-  if (Str(event, "event") != "popflow.result")
+  if (Str(event, "event") != "popflow.result") {
     return {};
+  }
   const json::value* index = event.if_contains("actionIndex");
   const json::value* ok = event.if_contains("ok");
   if (index == nullptr || !index->is_int64() || index->get_int64() < 0 ||
@@ -244,20 +261,23 @@ Effects PopflowService::Fire(std::string event, const json::object& interaction,
 Effects PopflowService::OnInteractionUpdate(const json::object& interaction,
                                             const json::object& agent) {
   std::string id = Str(interaction, "interactionId");
-  if (id.empty())
+  if (id.empty()) {
     return {};
+  }
   std::string state = Str(interaction, "state");
   Effects out;
   auto append = [&out](Effects e) {
     out.insert(out.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
   };
   bool is_new = !interactions_.contains(id);
-  if (is_new && interactions_.size() >= 1024)
+  if (is_new && interactions_.size() >= 1024) {
     interactions_.clear();  // bound: a leak guard only
+  }
   Seen& seen = interactions_[id];
   std::string before = seen.state;
-  if (is_new)
+  if (is_new) {
     seen.inbound = Str(interaction, "direction") != "outbound";
+  }
   if (state == before && !is_new) {
     // Same state; only a transfer flag can be news.
   } else if (state == "offered") {
@@ -292,14 +312,16 @@ Effects PopflowService::OnInteractionUpdate(const json::object& interaction,
     seen.connected = true;
     append(Fire("interaction.held", interaction, agent));
   } else if (state == "wrapup") {
-    if (before != "ended")
+    if (before != "ended") {
       append(Fire("interaction.ended", interaction, agent));
+    }
     append(Fire("interaction.wrapupStarted", interaction, agent));
   } else if (state == "ended") {
     if (before != "wrapup") {
       append(Fire("interaction.ended", interaction, agent));
-      if (!seen.connected && seen.inbound)
+      if (!seen.connected && seen.inbound) {
         append(Fire("interaction.missed", interaction, agent));
+      }
     }
   }
   const json::value* transferred = interaction.if_contains("transferred");
@@ -316,8 +338,9 @@ Effects PopflowService::OnInteractionUpdate(const json::object& interaction,
 Effects PopflowService::OnInteractionEnded(std::string_view interaction_id,
                                            const json::object& agent) {
   auto it = interactions_.find(std::string(interaction_id));
-  if (it == interactions_.end())
+  if (it == interactions_.end()) {
     return {};
+  }
   Seen seen = it->second;
   interactions_.erase(it);
   json::object interaction = seen.last;
@@ -330,8 +353,9 @@ Effects PopflowService::OnInteractionEnded(std::string_view interaction_id,
     append(Fire("interaction.wrapupEnded", interaction, agent));
   } else if (seen.state != "ended") {
     append(Fire("interaction.ended", interaction, agent));
-    if (!seen.connected && seen.inbound)
+    if (!seen.connected && seen.inbound) {
       append(Fire("interaction.missed", interaction, agent));
+    }
   }
   return out;
 }
@@ -339,8 +363,9 @@ Effects PopflowService::OnInteractionEnded(std::string_view interaction_id,
 Effects PopflowService::OnAgentState(const json::object& state) {
   std::string s = Str(state, "state");
   std::string reason = Str(state, "reason");
-  if (s.empty() || (s == agent_state_ && reason == agent_reason_))
+  if (s.empty() || (s == agent_state_ && reason == agent_reason_)) {
     return {};
+  }
   json::object data{{"previous", agent_state_}, {"previousReason", agent_reason_}};
   agent_state_ = s;
   agent_reason_ = reason;
@@ -375,8 +400,9 @@ absl::StatusOr<Effects> PopflowService::OnConnectEvent(const json::object& body,
     return absl::InvalidArgumentError("\"interaction\" must be an object");
   }
   for (const auto& [wire, trigger] : kEvents) {
-    if (event != wire)
+    if (event != wire) {
       continue;
+    }
     std::string name = Str(body, "name");
     if (event == "custom" && name.empty()) {
       return absl::InvalidArgumentError("a custom event needs a \"name\"");

@@ -18,14 +18,16 @@ AppLauncher::AppLauncher(std::map<std::string, AppSpec> apps) : apps_(std::move(
 
 AppLauncher::~AppLauncher() {
   // Launched apps belong to the agent now: leave them running, just stop tracking them.
-  for (auto& c : children_)
+  for (auto& c : children_) {
     c->detach();
+  }
 }
 
 std::vector<std::string> AppLauncher::Names() const {
   std::vector<std::string> names;
-  for (const auto& [name, spec] : apps_)
+  for (const auto& [name, spec] : apps_) {
     names.push_back(name);
+  }
   return names;
 }
 

@@ -19,8 +19,9 @@ bool IsConfigName(std::string_view s) {
     return false;
   }
   for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
       return false;
+    }
   }
   return true;
 }
@@ -29,8 +30,9 @@ absl::StatusOr<std::string> StringAt(const json::object& o, std::string_view key
                                      const std::string& where, bool required) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr) {
-    if (required)
+    if (required) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".", Av(key), ": required"));
+    }
     return std::string();
   }
   if (!v->is_string()) {
@@ -42,15 +44,18 @@ absl::StatusOr<std::string> StringAt(const json::object& o, std::string_view key
 // Reads a secret kept in its own file (first line, trailing whitespace dropped).
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path, const std::string& where) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  if (!in) {
     return absl::NotFoundError(absl::StrCat(where, ": cannot read ", path));
-  std::string data(64 * 1024 + 1, '\0');
+  }
+  std::string data(size_t{64} * 1024 + 1, '\0');
   in.read(data.data(), static_cast<std::streamsize>(data.size()));
   data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > 64 * 1024)
+  if (data.size() > size_t{64} * 1024) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": file too large"));
-  if (size_t nl = data.find('\n'); nl != std::string::npos)
+  }
+  if (size_t nl = data.find('\n'); nl != std::string::npos) {
     data.resize(nl);
+  }
   return std::string(absl::StripTrailingAsciiWhitespace(data));
 }
 
@@ -59,8 +64,9 @@ absl::StatusOr<std::string> Secret(const json::object& o, std::string_view key,
                                    const std::string& where) {
   OMNI_ASSIGN_OR_RETURN(std::string inline_secret, StringAt(o, key, where, false));
   OMNI_ASSIGN_OR_RETURN(std::string file, StringAt(o, absl::StrCat(Av(key), "File"), where, false));
-  if (!inline_secret.empty())
+  if (!inline_secret.empty()) {
     return inline_secret;
+  }
   if (file.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": needs ", Av(key), " or ", Av(key), "File"));
@@ -74,16 +80,18 @@ absl::StatusOr<PopflowConfig> ParsePopflowConfig(const json::object& admin,
                                                  const json::object& merged) {
   PopflowConfig config;
   if (const json::value* apps = admin.if_contains("apps")) {
-    if (!apps->is_object())
+    if (!apps->is_object()) {
       return absl::InvalidArgumentError("popflow.apps: must be an object");
+    }
     for (const auto& kv : apps->get_object()) {
       std::string where = absl::StrCat("popflow.apps.", Av(kv.key()));
       if (!IsConfigName(kv.key())) {
         return absl::InvalidArgumentError(absl::StrCat(where, ": names are letters, digits, _ -"));
       }
       const json::object* o = kv.value().if_object();
-      if (o == nullptr)
+      if (o == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(where, ": must be an object"));
+      }
       AppSpec spec;
       OMNI_ASSIGN_OR_RETURN(spec.path, StringAt(*o, "path", where, true));
       if (spec.path.empty() || spec.path[0] != '/') {
@@ -93,11 +101,13 @@ absl::StatusOr<PopflowConfig> ParsePopflowConfig(const json::object& admin,
         }
       }
       if (const json::value* args = o->if_contains("args")) {
-        if (!args->is_array())
+        if (!args->is_array()) {
           return absl::InvalidArgumentError(absl::StrCat(where, ".args: must be a list"));
+        }
         for (const auto& a : args->get_array()) {
-          if (!a.is_string())
+          if (!a.is_string()) {
             return absl::InvalidArgumentError(absl::StrCat(where, ".args: strings only"));
+          }
           spec.args.emplace_back(a.get_string());
         }
       }
@@ -105,21 +115,24 @@ absl::StatusOr<PopflowConfig> ParsePopflowConfig(const json::object& admin,
     }
   }
   if (const json::value* flows = admin.if_contains("flows")) {
-    if (!flows->is_array())
+    if (!flows->is_array()) {
       return absl::InvalidArgumentError("popflow.flows: must be a list");
+    }
     config.enterprise_flows = flows->get_array();
   }
   if (const json::value* creds = merged.if_contains("credentials")) {
-    if (!creds->is_object())
+    if (!creds->is_object()) {
       return absl::InvalidArgumentError("popflow.credentials: must be an object");
+    }
     for (const auto& kv : creds->get_object()) {
       std::string where = absl::StrCat("popflow.credentials.", Av(kv.key()));
       if (!IsConfigName(kv.key())) {
         return absl::InvalidArgumentError(absl::StrCat(where, ": names are letters, digits, _ -"));
       }
       const json::object* o = kv.value().if_object();
-      if (o == nullptr)
+      if (o == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(where, ": must be an object"));
+      }
       Credential c;
       OMNI_ASSIGN_OR_RETURN(c.base_url, StringAt(*o, "baseUrl", where, true));
       auto parsed = ParseHttpUrl(c.base_url);

@@ -16,11 +16,12 @@ namespace omnibridge::popflow {
 
 namespace {
 
-constexpr size_t kMaxRecordBytes = 64 * 1024 * 1024;
+constexpr size_t kMaxRecordBytes = size_t{64} * 1024 * 1024;
 
 bool IsKey(std::string_view key) {
-  if (key.empty() || key.size() > 64)
+  if (key.empty() || key.size() > 64) {
     return false;
+  }
   for (char c : key) {
     if (!absl::ascii_islower(static_cast<unsigned char>(c)) &&
         !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '-') {
@@ -36,8 +37,9 @@ absl::StatusOr<std::unique_ptr<DirectoryFlowStorage>> DirectoryFlowStorage::Crea
     std::string dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec)
+  if (ec) {
     return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  }
   // Flows may hold customer-facing URLs and internal API paths: keep them to the user.
   ::chmod(dir.c_str(), 0700);
   return std::unique_ptr<DirectoryFlowStorage>(new DirectoryFlowStorage(std::move(dir)));
@@ -52,48 +54,58 @@ absl::StatusOr<std::vector<std::string>> DirectoryFlowStorage::List() {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     std::string name = entry.path().filename().string();
-    if (!absl::EndsWith(name, ".json"))
+    if (!absl::EndsWith(name, ".json")) {
       continue;
+    }
     std::string key = name.substr(0, name.size() - 5);
-    if (IsKey(key))
+    if (IsKey(key)) {
       keys.push_back(key);
+    }
   }
-  if (ec)
+  if (ec) {
     return absl::UnavailableError(absl::StrCat("cannot list ", dir_, ": ", ec.message()));
+  }
   return keys;
 }
 
 absl::StatusOr<std::string> DirectoryFlowStorage::Read(std::string_view key) {
-  if (!IsKey(key))
+  if (!IsKey(key)) {
     return absl::InvalidArgumentError("bad record key");
+  }
   std::string path = PathOf(key);
   std::error_code ec;
   auto size = std::filesystem::file_size(path, ec);
-  if (ec)
+  if (ec) {
     return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", ec.message()));
-  if (size > kMaxRecordBytes)
+  }
+  if (size > kMaxRecordBytes) {
     return absl::ResourceExhaustedError(absl::StrCat(path, " is too large"));
+  }
   std::ifstream in(path, std::ios::binary);
   std::string data(static_cast<size_t>(size), '\0');
   in.read(data.data(), static_cast<std::streamsize>(size));
-  if (!in)
+  if (!in) {
     return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  }
   return data;
 }
 
 absl::Status DirectoryFlowStorage::Write(std::string_view key, std::string_view data) {
-  if (!IsKey(key))
+  if (!IsKey(key)) {
     return absl::InvalidArgumentError("bad record key");
+  }
   std::string path = PathOf(key);
   std::string tmp = absl::StrCat(path, ".tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
+  if (fd < 0) {
     return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+  }
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR)
+    if (n < 0 && errno == EINTR) {
       continue;
+    }
     if (n <= 0) {
       int err = errno;
       ::close(fd);
@@ -114,8 +126,9 @@ absl::Status DirectoryFlowStorage::Write(std::string_view key, std::string_view 
 }
 
 absl::Status DirectoryFlowStorage::Remove(std::string_view key) {
-  if (!IsKey(key))
+  if (!IsKey(key)) {
     return absl::InvalidArgumentError("bad record key");
+  }
   std::string path = PathOf(key);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return absl::UnavailableError(absl::StrCat("cannot remove ", path, ": ", std::strerror(errno)));

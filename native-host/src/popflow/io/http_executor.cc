@@ -34,8 +34,9 @@ absl::StatusOr<ParsedUrl> ParseHttpUrl(std::string_view url) {
   ParsedUrl out;
   for (char c : url) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7F)
+    if (u <= 0x20 || u == 0x7F) {
       return absl::InvalidArgumentError("URL contains a space or control character");
+    }
   }
   std::string_view rest;
   if (absl::StartsWithIgnoreCase(Av(url), "https://")) {
@@ -55,23 +56,27 @@ absl::StatusOr<ParsedUrl> ParseHttpUrl(std::string_view url) {
   std::string_view port;
   if (!authority.empty() && authority[0] == '[') {
     size_t close = authority.find(']');
-    if (close == std::string_view::npos)
+    if (close == std::string_view::npos) {
       return absl::InvalidArgumentError("bad IPv6 host");
+    }
     out.host = std::string(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after[0] != ':')
+      if (after[0] != ':') {
         return absl::InvalidArgumentError("bad host");
+      }
       port = after.substr(1);
     }
   } else {
     size_t colon = authority.find(':');
     out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos)
+    if (colon != std::string_view::npos) {
       port = authority.substr(colon + 1);
+    }
   }
-  if (out.host.empty())
+  if (out.host.empty()) {
     return absl::InvalidArgumentError("URL has no host");
+  }
   for (char c : out.host) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_' &&
         c != ':') {
@@ -88,8 +93,9 @@ absl::StatusOr<ParsedUrl> ParseHttpUrl(std::string_view url) {
     }
     out.port = std::string(port);
   }
-  if (size_t hash = tail.find('#'); hash != std::string_view::npos)
+  if (size_t hash = tail.find('#'); hash != std::string_view::npos) {
     tail = tail.substr(0, hash);
+  }
   out.target = tail.empty() || tail[0] != '/' ? absl::StrCat("/", Av(tail)) : std::string(tail);
   return out;
 }
@@ -100,16 +106,20 @@ namespace {
 // base path at a segment boundary (so https://api.example.com never matches
 // https://api.example.com.evil.test or /v1 never matches /v10).
 bool Under(const ParsedUrl& url, const ParsedUrl& base) {
-  if (url.tls != base.tls || url.host != base.host || url.port != base.port)
+  if (url.tls != base.tls || url.host != base.host || url.port != base.port) {
     return false;
+  }
   std::string_view path = url.target;
   std::string_view prefix = base.target;
-  if (size_t q = prefix.find('?'); q != std::string_view::npos)
+  if (size_t q = prefix.find('?'); q != std::string_view::npos) {
     prefix = prefix.substr(0, q);
-  if (!absl::StartsWith(Av(path), Av(prefix)))
+  }
+  if (!absl::StartsWith(Av(path), Av(prefix))) {
     return false;
-  if (path.size() == prefix.size() || prefix.back() == '/')
+  }
+  if (path.size() == prefix.size() || prefix.back() == '/') {
     return true;
+  }
   char next = path[prefix.size()];
   return next == '/' || next == '?';
 }
@@ -124,8 +134,9 @@ struct HttpExecutor::Impl {
         tls(std::make_shared<ssl::context>(ssl::context::tls_client)) {
     boost::system::error_code ec;
     tls->set_default_verify_paths(ec);
-    if (ec)
+    if (ec) {
       OMNI_LOG(kWarning, "popflow", "no system CA certificates: ", ec.message());
+    }
     tls->set_verify_mode(ssl::verify_peer);
   }
 
@@ -161,8 +172,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start() {
     timer_.expires_after(std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout_)));
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec)
+      if (ec) {
         return;  // cancelled: the request finished first
+      }
       self->timed_out_ = true;
       self->resolver_.cancel();
       beast::error_code ignored;
@@ -171,7 +183,7 @@ class Session : public std::enable_shared_from_this<Session> {
     resolver_.async_resolve(
         url_.host, url_.port,
         [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
-          self->OnResolve(ec, std::move(results));
+          self->OnResolve(ec, results);
         });
   }
 
@@ -179,8 +191,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream& Lowest() { return secure_ ? beast::get_lowest_layer(*secure_) : *plain_; }
 
   void Finish(HttpResult result) {
-    if (finished_)
+    if (finished_) {
       return;
+    }
     finished_ = true;
     timer_.cancel();
     beast::error_code ignored;
@@ -194,9 +207,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Finish(std::move(r));
   }
 
-  void OnResolve(beast::error_code ec, tcp::resolver::results_type results) {
-    if (ec)
+  void OnResolve(beast::error_code ec, const tcp::resolver::results_type& results) {
+    if (ec) {
       return Fail("resolving the host", ec);
+    }
     Lowest().async_connect(results,
                            [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
                              self->OnConnect(ec);
@@ -204,10 +218,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnConnect(beast::error_code ec) {
-    if (ec)
+    if (ec) {
       return Fail("connecting", ec);
-    if (!secure_)
+    }
+    if (!secure_) {
       return Write(*plain_);
+    }
     // SNI and certificate checks: the peer must prove it is the host the URL names.
     if (!SSL_set_tlsext_host_name(secure_->native_handle(), url_.host.c_str())) {
       return Fail("TLS", beast::error_code(static_cast<int>(::ERR_get_error()),
@@ -216,8 +232,9 @@ class Session : public std::enable_shared_from_this<Session> {
     secure_->set_verify_callback(ssl::host_name_verification(url_.host));
     secure_->async_handshake(ssl::stream_base::client,
                              [self = shared_from_this()](beast::error_code ec) {
-                               if (ec)
+                               if (ec) {
                                  return self->Fail("TLS handshake", ec);
+                               }
                                self->Write(*self->secure_);
                              });
   }
@@ -226,8 +243,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(Stream& stream) {
     http::async_write(stream, request_,
                       [self = shared_from_this(), &stream](beast::error_code ec, size_t) {
-                        if (ec)
+                        if (ec) {
                           return self->Fail("sending the request", ec);
+                        }
                         self->Read(stream);
                       });
   }
@@ -243,8 +261,9 @@ class Session : public std::enable_shared_from_this<Session> {
                          r.error = absl::StrCat("response larger than ", self->max_body_, " bytes");
                          return self->Finish(std::move(r));
                        }
-                       if (ec)
+                       if (ec) {
                          return self->Fail("reading the response", ec);
+                       }
                        auto& res = self->parser_.get();
                        HttpResult r;
                        r.status = static_cast<int>(res.result_int());
@@ -290,8 +309,9 @@ void HttpExecutor::Execute(const HttpRequest& request, Done done) {
     });
   };
   auto url = ParseHttpUrl(request.url);
-  if (!url.ok())
+  if (!url.ok()) {
     return refuse(std::string(url.status().message()));
+  }
   http::verb verb = request.method == "POST" ? http::verb::post : http::verb::get;
   http::request<http::string_body> req{verb, url->target, 11};
   bool default_port = url->port == (url->tls ? "443" : "80");
@@ -299,8 +319,9 @@ void HttpExecutor::Execute(const HttpRequest& request, Done done) {
   req.set(http::field::user_agent, "omnibridge-popflow/1");
   req.set(http::field::accept, "application/json, text/plain;q=0.9, */*;q=0.1");
   for (const auto& [name, value] : request.headers) {
-    if (value.find_first_of("\r\n") != std::string::npos)
+    if (value.find_first_of("\r\n") != std::string::npos) {
       return refuse("header value with a line break");
+    }
     req.set(name, value);
   }
   if (!request.credential.empty()) {
@@ -331,8 +352,9 @@ void HttpExecutor::Execute(const HttpRequest& request, Done done) {
   }
   if (verb == http::verb::post) {
     req.body() = request.body;
-    if (req[http::field::content_type].empty())
+    if (req[http::field::content_type].empty()) {
       req.set(http::field::content_type, "application/json");
+    }
   }
   req.prepare_payload();
   absl::Duration timeout = std::clamp(request.timeout, absl::Seconds(1), absl::Seconds(60));

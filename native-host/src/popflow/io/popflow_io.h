@@ -114,7 +114,7 @@ class AppLauncher {
 class HttpExecutor {
  public:
   struct Options {
-    size_t max_body = 1024 * 1024;  // response bodies above this fail the request
+    size_t max_body = size_t{1024} * 1024;  // response bodies above this fail the request
   };
 
   using Done = std::function<void(uint64_t request_id, HttpResult result)>;
