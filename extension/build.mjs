@@ -18,6 +18,7 @@ const entries = {
   content: 'src/content/content.ts',
   popup: 'src/popup/popup.ts',
   options: 'src/options/options.ts',
+  designer: 'designer/main.ts',
 };
 
 const options = {
@@ -29,11 +30,13 @@ const options = {
   target: 'chrome120',
   sourcemap: 'linked',
   legalComments: 'none',
+  // React picks its production build by process.env.NODE_ENV (designer page).
+  define: {'process.env.NODE_ENV': '"production"'},
   logLevel: 'warning',
 };
 
 for (const f of ['manifest.json', 'managed_schema.json', 'src/popup/popup.html',
-  'src/options/options.html', 'src/pages.css']) {
+  'src/options/options.html', 'src/pages.css', 'designer/designer.html']) {
   cpSync(join(here, f), join(outdir, f.split('/').pop()));
 }
 

@@ -5,7 +5,7 @@ import {
   isRoutingOffer,
 } from '../shared/protocol';
 import {
-  CONTENT_HOST_TYPES, type HostRequestReply, type OfferEntry, PAGE_ONLY_HOST_TYPES, type Snapshot,
+  CONTENT_HOST_TYPES, DESIGNER_HOST_TYPES, type HostRequestReply, type OfferEntry, PAGE_ONLY_HOST_TYPES, type Snapshot,
   type ToContent,
 } from '../shared/messages';
 import {type CrmSettings, type EffectiveSettings, crmForOrigin} from '../shared/settings';
@@ -311,11 +311,13 @@ export class Controller {
 
   private async hostRequest(m: Record<string, unknown>, s: SenderInfo): Promise<HostRequestReply> {
     const type = typeof m.type === 'string' ? m.type : '';
-    const allowed = CONTENT_HOST_TYPES.has(type) || (s.kind === 'page' && PAGE_ONLY_HOST_TYPES.has(type));
+    const allowed = CONTENT_HOST_TYPES.has(type) ||
+        (s.kind === 'page' && (PAGE_ONLY_HOST_TYPES.has(type) || DESIGNER_HOST_TYPES.has(type)));
     if (!allowed) return {ok: false, error: {code: 'not_allowed', message: `${type} may not be sent from here`}};
     const body = isObject(m.body) ? m.body : {};
     try {
-      const reply = await this.port.request(type, body);
+      // A dry run may wait on scripted results and HTTP timeouts in the host: give it longer.
+      const reply = await this.port.request(type, body, type === 'popflow.test' ? 30000 : undefined);
       if (type === 'routing.accept' || type === 'routing.decline') {
         const id = body.interactionId;
         if (typeof id === 'string') void this.enqueue(() => this.state.removeOffer(id));
@@ -323,7 +325,8 @@ export class Controller {
       return {ok: true, reply};
     } catch (e) {
       const err = e instanceof HostError ? e : new HostError('internal', String(e));
-      return {ok: false, error: {code: err.code, message: err.message}};
+      const diagnostics = err.frame?.diagnostics;
+      return {ok: false, error: {code: err.code, message: err.message, ...(Array.isArray(diagnostics) ? {diagnostics} : {})}};
     }
   }
 

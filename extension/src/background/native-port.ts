@@ -34,7 +34,8 @@ export interface NativePortOptions {
 }
 
 export class HostError extends Error {
-  constructor(readonly code: string, message: string) {
+  /** `frame`: the host's error frame when there is one (popflow errors carry `diagnostics`). */
+  constructor(readonly code: string, message: string, readonly frame?: Record<string, unknown>) {
     super(message);
     this.name = 'HostError';
   }
@@ -243,7 +244,7 @@ export class NativePort {
       this.deps.clearTimer(p.timer);
       if (frame.type === 'error') {
         p.reject(new HostError(typeof frame.code === 'string' ? frame.code : 'internal',
-            typeof frame.message === 'string' ? frame.message : 'error'));
+            typeof frame.message === 'string' ? frame.message : 'error', frame));
       } else {
         p.resolve(frame);
       }

@@ -37,6 +37,8 @@ export interface Snapshot {
 export interface RequestError {
   code: string;
   message: string;
+  /** PopFlow errors: the host's list of {node, field, column?, message, severity}. */
+  diagnostics?: unknown[];
 }
 
 /** Requests to the worker. */
@@ -66,3 +68,7 @@ export const CONTENT_HOST_TYPES: ReadonlySet<string> = new Set([
   'call.dial', 'routing.accept', 'routing.decline', 'routing.complete',
 ]);
 export const PAGE_ONLY_HOST_TYPES: ReadonlySet<string> = new Set(['doctor', 'ping']);
+/** The Experience Designer's requests (extension pages only, never a CRM tab). */
+export const DESIGNER_HOST_TYPES: ReadonlySet<string> = new Set([
+  'popflow.list', 'popflow.get', 'popflow.deploy', 'popflow.test',
+]);

@@ -2,7 +2,7 @@
 import type {HostRequestReply, ToWorker} from './messages';
 
 export class WorkerError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: string, message: string, readonly diagnostics?: unknown[]) {
     super(message);
   }
 }
@@ -19,6 +19,6 @@ export async function send<T = unknown>(message: ToWorker): Promise<T> {
 export async function hostRequest(type: string, body: Record<string, unknown> = {}):
     Promise<Record<string, unknown>> {
   const r = await send<HostRequestReply>({kind: 'host.request', type, body});
-  if (!r.ok) throw new WorkerError(r.error.code, r.error.message);
+  if (!r.ok) throw new WorkerError(r.error.code, r.error.message, r.error.diagnostics);
   return r.reply;
 }

@@ -1,0 +1,2 @@
+// esbuild bundles CSS imports into designer.css.
+declare module '*.css';
