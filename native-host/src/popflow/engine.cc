@@ -208,8 +208,8 @@ Effects Engine::OnTrigger(const Trigger& trigger) {
   return out;
 }
 
-Effects Engine::Start(std::shared_ptr<const Flow> flow, const Trigger& trigger) {
-  return StartRun(std::move(flow), trigger, nullptr);
+Effects Engine::Start(const std::shared_ptr<const Flow>& flow, const Trigger& trigger) {
+  return StartRun(flow, trigger, nullptr);
 }
 
 namespace {

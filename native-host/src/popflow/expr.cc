@@ -1182,7 +1182,7 @@ class Evaluator {
       } else {
         s = PercentEncode(s);
       }
-      return SetString(n, std::move(s), out);
+      return SetString(n, s, out);
     }
     if (f == "length") {
       const json::value& v = args[0];
@@ -1313,7 +1313,7 @@ class Evaluator {
       for (size_t i = a; i < b; ++i) {
         r.append(cps[i]);
       }
-      return SetString(n, std::move(r), out);
+      return SetString(n, r, out);
     }
     if (f == "concat") {
       std::string r;
@@ -1326,7 +1326,7 @@ class Evaluator {
           return false;
         }
       }
-      return SetString(n, std::move(r), out);
+      return SetString(n, r, out);
     }
     if (f == "number") {
       if (IsNumber(args[0])) {
@@ -1350,7 +1350,7 @@ class Evaluator {
       if (!Text(n, args[0], &s)) {
         return false;
       }
-      return SetString(n, std::move(s), out);
+      return SetString(n, s, out);
     }
     if (f == "e164") {
       if (!NeedString(n, args[0], 1, &s)) {
@@ -1391,7 +1391,7 @@ class Evaluator {
           return false;
         }
       }
-      return SetString(n, std::move(r), out);
+      return SetString(n, r, out);
     }
     if (f == "split") {
       if (!NeedString(n, args[0], 1, &s) || !NeedString(n, args[1], 2, &t)) {
@@ -1492,7 +1492,7 @@ class Evaluator {
         return Fail(n, "padStart() width above 256");
       }
       if (t.empty()) {
-        return SetString(n, std::move(s), out);
+        return SetString(n, s, out);
       }
       auto have = CodePoints(s).size();
       std::string pad;

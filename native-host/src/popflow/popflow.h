@@ -234,7 +234,7 @@ class Engine {
   // already seen are ignored, so a CTI reconnect never pops twice.
   Effects OnTrigger(const Trigger& trigger);
   // Starts one flow directly (a flow button, a Connect API call naming a flow).
-  Effects Start(std::shared_ptr<const Flow> flow, const Trigger& trigger);
+  Effects Start(const std::shared_ptr<const Flow>& flow, const Trigger& trigger);
 
   // A `crm.event` `popflow.result` from the extension. `run_id` is the frame's runId.
   Effects OnActionResult(std::string_view run_id, int action_index, bool ok,

@@ -180,11 +180,11 @@ class Session : public std::enable_shared_from_this<Session> {
       beast::error_code ignored;
       self->Lowest().socket().close(ignored);
     });
-    resolver_.async_resolve(
-        url_.host, url_.port,
-        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
-          self->OnResolve(ec, results);
-        });
+    resolver_.async_resolve(url_.host, url_.port,
+                            [self = shared_from_this()](
+                                beast::error_code ec, const tcp::resolver::results_type& results) {
+                              self->OnResolve(ec, results);
+                            });
   }
 
  private:
