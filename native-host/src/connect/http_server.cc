@@ -491,14 +491,16 @@ class HttpServer::Impl {
       callbacks_ = 0;
       lws_service(context_, -1);
       ++stats_.service_passes;
+      // lws reports "pending" while a connection holds buffered input, including pipelined
+      // requests it will not parse before the current answer is out: that must not keep us busy.
       bool pending = lws_service_adjust_timeout(context_, 1, 0) == 0;
-      if (callbacks_ > 0 || pending) {
+      if (callbacks_ > 0) {
         idle_streak = 0;
         continue;
       }
-      // Readiness lws did not act on twice running (e.g. a socket it is not reading now) must
-      // not turn into a busy loop: leave it to the edge-triggered watch.
-      if (!ready || ++idle_streak >= 2) {
+      // Readiness or pending input lws did not act on twice running (e.g. a socket it is not
+      // reading now) must not turn into a busy loop: leave it to the watches and the tick.
+      if ((!ready && !pending) || ++idle_streak >= 2) {
         yielded = false;
         break;
       }
@@ -673,12 +675,31 @@ class HttpServer::Impl {
   }
 
   int OnHttpBodyDone(HttpConnection& c) {
+    if (c.body_done) {
+      // libwebsockets 4.1.6 calls BODY_COMPLETION again and again when more pipelined bytes
+      // follow a request body in the same read (it consumes nothing in that state). Closing is
+      // the only way out; the request was not acted on yet (see below), so a retry is safe.
+      OMNI_LOG(kWarning, kModule, "pipelined request after a body: closing the connection");
+      return -1;
+    }
     c.body_done = true;
     if (c.discard_body) {
       // The early answer is out (or going out); the connection closes after it.
       return c.response_done ? -1 : 0;
     }
-    Dispatch(c);
+    // Dispatched from the loop, after lws returns: if lws loops as above, the connection is gone
+    // by then and the handler never sees the request.
+    boost::asio::post(io_,
+                      [this, alive = std::weak_ptr<char>(alive_), id = c.id, seq = c.request_seq] {
+                        if (alive.expired())
+                          return;
+                        auto it = connections_.find(id);
+                        if (it == connections_.end() || it->second->wsi == nullptr ||
+                            it->second->request_seq != seq) {
+                          return;
+                        }
+                        Dispatch(*it->second);
+                      });
     return 0;
   }
 
