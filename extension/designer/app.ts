@@ -84,7 +84,7 @@ function StepNode({id, data, selected}: NodeProps<Node<CanvasData>>): ReactNode 
           handles.map((o, i) => {
             const top = `${((i + 1) * 100) / (handles.length + 1)}%`;
             return h(Fragment, {key: o},
-                h('span', {className: 'ob-handle-label', style: {top}}, o === NEXT ? '' : o),
+                h('span', {className: o === NEXT ? 'ob-handle-label ob-next' : 'ob-handle-label', style: {top}}, o),
                 h(Handle, {
                   type: 'source', position: Position.Right, id: o, className: 'ob-source', style: {top},
                   'aria-label': `${o} of ${id}`
@@ -457,7 +457,7 @@ function Designer(): ReactNode {
     setTrace(null);
     setHostDiags([]);
     setReadOnly(ro);
-    setTimeout(() => void rf.fitView({padding: 0.2}), 50);
+    setTimeout(() => void rf.fitView({padding: 0.2, maxZoom: 1}), 50);
   }, [rf]);
 
   const openVersion = useCallback(async (f: host.FlowListing, version?: number | 'draft') => {
@@ -834,7 +834,7 @@ function Designer(): ReactNode {
       h(ReactFlow, {
         nodes, edges, nodeTypes: NODE_TYPES, onNodesChange, onEdgesChange, onConnect,
         onPaneClick: () => setSelected(null),
-        deleteKeyCode: ro ? null : ['Delete', 'Backspace'], fitView: true, minZoom: 0.2, maxZoom: 2,
+        deleteKeyCode: ro ? null : ['Delete', 'Backspace'], defaultViewport: {x: 0, y: 0, zoom: 1}, minZoom: 0.2, maxZoom: 2,
         proOptions: {hideAttribution: true}, nodesFocusable: true, edgesFocusable: true,
         defaultEdgeOptions: {type: 'smoothstep'},
         isValidConnection: (c: Connection | Edge) => c.source !== c.target && c.target !== TRIGGER_ID,

@@ -153,10 +153,10 @@ export function defaultProps(kind: string): Obj {
     case 'unset': return {name: 'x'};
     case 'format': return {op: 'e164', input: 'interaction.ani', into: 'phone'};
     case 'crmSearch': return {field: 'phone', value: '{{ interaction.ani }}'};
-    case 'screenPop': return {target: 'record', recordType: 'Contact', recordId: ''};
+    case 'screenPop': return {target: 'record', recordType: 'Contact'};
     case 'toast': return {message: 'Call from {{ interaction.ani }}'};
-    case 'fillField': return {field: '', value: ''};
-    case 'setDisposition': return {value: ''};
+    case 'fillField': return {field: 'description', value: '{{ interaction.ani }}'};
+    case 'setDisposition': return {value: 'resolved'};
     case 'logActivity': return {subject: 'Call with {{ interaction.ani }}'};
     case 'httpRequest': return {method: 'GET', url: 'https://'};
     case 'setAgentState': return {state: 'notReady'};
