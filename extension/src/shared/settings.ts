@@ -106,6 +106,9 @@ export function enterpriseLayer(managed: Record<string, unknown>): Record<string
   if (isObject(managed.cti)) out.cti = managed.cti;
   const codes = parseStringList(managed.reasonCodes);
   if (codes) out.reasonCodes = codes;
+  // Enterprise PopFlow flows pushed by policy (listed read-only in the designer); only the flows,
+  // never apps or credentials, which stay in the host's system-wide file.
+  if (isObject(managed.popflow) && Array.isArray(managed.popflow.flows)) out.popflow = {flows: managed.popflow.flows};
   return out;
 }
 

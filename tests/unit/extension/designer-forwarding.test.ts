@@ -67,3 +67,10 @@ test('a refused deploy carries the host\'s diagnostics to the page', async () =>
   host().receive({type: 'error', re: host().last().id, code: 'invalid_request', message: 'flow invalid', diagnostics});
   assert.deepEqual(await pending, {ok: false, error: {code: 'invalid_request', message: 'flow invalid', diagnostics}});
 });
+
+test('managed popflow.flows go to the host in hello.settings; apps and credentials do not', async () => {
+  const {enterpriseLayer} = await import('../../../extension/src/shared/settings');
+  const flows = [{schema: 'omnibridge.popflow/1', name: 'Corp'}];
+  assert.deepEqual(enterpriseLayer({popflow: {flows, apps: {x: {path: '/bin/sh'}}, credentials: {c: {}}}}), {popflow: {flows}});
+  assert.deepEqual(enterpriseLayer({popflow: {flows: 'no'}}), {});
+});
