@@ -7,7 +7,7 @@ import {
   type NodeProps,
 } from '@xyflow/react';
 import {createElement as h, Fragment, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type ReactNode} from 'react';
-import {KINDS, KIND_BY_NAME, NAMED_TRIGGERS, TRIGGERS, TRIGGER_TEXT, defaultProps, outcomesOf, type FieldSpec} from './catalog';
+import {KINDS, KIND_BY_NAME, NAMED_TRIGGERS, TRIGGERS, TRIGGER_TEXT, defaultProps, fieldApplies, outcomesOf, type FieldSpec} from './catalog';
 import {
   NEXT, TRIGGER_ID, connect, docToFlow, emptyDoc, flowToDoc, freshId, hostDiagnostics, isStep, pruneEdges,
   removeItems, renameNode, triggerOf, validateFlow, type Diagnostic, type Doc, type DocNode, type StepData,
@@ -655,7 +655,8 @@ function Designer(): ReactNode {
               id: fieldId(nid, 'label'), type: 'text', value: selNode.data.label ?? '', disabled: ro, 'data-field': 'label',
               onChange: (e: {target: {value: string}}) => setLabel(nid, e.target.value),
             })),
-        (spec?.fields ?? []).map((f) => h(Field, {
+        (spec?.fields ?? []).filter((f) => selNode.data.props[f.name] !== undefined ||
+            fieldApplies(selNode.data.kind, selNode.data.props, f)).map((f) => h(Field, {
           key: `${nid}.${f.name}`, nodeId: nid, spec: f, value: selNode.data.props[f.name], readOnly: ro,
           diags: diagsFor(nid, f.name), onChange: (v: unknown) => setProp(nid, f.name, v),
         })),

@@ -165,3 +165,20 @@ export function defaultProps(kind: string): Obj {
     default: return {};
   }
 }
+
+const SAMPLE_VALUE: Record<FieldWidget, unknown> = {
+  expression: 'x', template: 'x', text: 'x', enum: 'x', number: 1, boolean: true, map: {}, list: [], json: {},
+};
+
+/**
+ * Whether a field applies to a node with these props: false when the schema says it "is not used
+ * with this setting" (e.g. `query` on a screenPop whose target is record). The inspector hides
+ * such fields unless they hold a value (then the value shows with its error).
+ */
+export function fieldApplies(kind: string, props: Obj, field: FieldSpec): boolean {
+  const spec = KIND_BY_NAME.get(kind);
+  if (!spec) return true;
+  const probe = {...props, id: 'probe', kind, [field.name]: field.options?.[0] ?? SAMPLE_VALUE[field.widget]};
+  return !checker.check(probe, checker.resolve(`#/$defs/${spec.def}`))
+      .some((p) => p.path.length === 1 && p.path[0] === field.name && p.message === 'is not used with this setting');
+}

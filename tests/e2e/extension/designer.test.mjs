@@ -154,7 +154,7 @@ test('designer: build by drag and drop, test, deploy, calls, roll back, Connect 
   assert.match(await page.textContent('#f-list-query-msg'), /required/);
   await page.screenshot({path: join(SHOTS, 'designer-inspector.png')});
   await page.fill('#f-list-recordType', '');
-  await page.fill('#f-list-recordId', '');
+  assert.equal(await page.locator('#f-list-recordId').count(), 0, 'fields that do not apply are hidden');
   await page.fill('#f-list-query', '{{ interaction.ani }}');
   assert.equal(await page.locator('#f-list-recordType-msg').count(), 0);
   await select(page, 'notify');

@@ -206,3 +206,18 @@ test('trace: steps per node, edges taken, actions as text', () => {
   assert.equal(describeAction({kind: 'toast', title: 'T', message: '<b>x</b>'}), 'toast "T" "<b>x</b>"');
   assert.equal(readTrace(null), null);
 });
+
+test('fields that do not apply to the chosen target/op/method are known', async () => {
+  const {fieldApplies} = await import('../../../extension/designer/catalog');
+  const spec = (kind: string, name: string) => KINDS.find((k) => k.kind === kind)!.fields.find((f) => f.name === name)!;
+  assert.equal(fieldApplies('screenPop', {target: 'record'}, spec('screenPop', 'recordId')), true);
+  assert.equal(fieldApplies('screenPop', {target: 'record'}, spec('screenPop', 'query')), false);
+  assert.equal(fieldApplies('screenPop', {target: 'search'}, spec('screenPop', 'query')), true);
+  assert.equal(fieldApplies('screenPop', {target: 'search'}, spec('screenPop', 'recordType')), false);
+  assert.equal(fieldApplies('format', {op: 'e164'}, spec('format', 'country')), true);
+  assert.equal(fieldApplies('format', {op: 'join'}, spec('format', 'country')), false);
+  assert.equal(fieldApplies('httpRequest', {method: 'GET'}, spec('httpRequest', 'body')), false);
+  assert.equal(fieldApplies('httpRequest', {method: 'POST'}, spec('httpRequest', 'body')), true);
+  assert.equal(fieldApplies('logActivity', {}, spec('logActivity', 'url')), false);
+  assert.equal(fieldApplies('logActivity', {via: 'http'}, spec('logActivity', 'url')), true);
+});
