@@ -53,6 +53,8 @@ interface CanvasData extends Record<string, unknown> {
   errors: number;
   warnings: number;
   trace?: TraceStep[];
+  /** Trigger only: the last test run started. */
+  fired?: boolean;
 }
 
 function TraceBadges({steps}: {steps: TraceStep[] | undefined}): ReactNode {
@@ -98,7 +100,7 @@ function TriggerNode({data, selected}: NodeProps<Node<CanvasData>>): ReactNode {
   const cls = ['ob-node', 'ob-trigger'];
   if (selected) cls.push('ob-selected');
   if (data.errors) cls.push('ob-invalid');
-  if (data.trace?.length) cls.push('ob-traced');
+  if (data.fired) cls.push('ob-traced');
   return h('div', {className: cls.join(' '), 'data-node-id': TRIGGER_ID},
       h('div', {className: 'ob-node-kind'}, 'Trigger'),
       h('div', {className: 'ob-node-label'}, TRIGGER_TEXT[t.event] ?? t.event),
@@ -330,7 +332,7 @@ function Designer(): ReactNode {
       if (steps) data.trace = steps;
     } else {
       data.trigger = n.data as TriggerData;
-      if (trace?.triggered && trace.steps.length) data.trace = [];
+      data.fired = !!trace?.triggered;
     }
     return {
       ...(n as unknown as Node<CanvasData>), data, type: n.type,
@@ -734,7 +736,8 @@ function Designer(): ReactNode {
         }, label));
 
   const versionsPanel = h('section', {className: 'ob-panel', 'aria-labelledby': 'versions-title'},
-      h('h2', {id: 'versions-title'}, 'Deployed flows'),
+      h('h2', {id: 'versions-title'}, 'Deployed flows ',
+          h('button', {type: 'button', className: 'ob-small', id: 'refresh-flows', onClick: () => void refreshFlows()}, 'Refresh')),
       flowsError ? h('p', {className: 'ob-error', role: 'alert'}, `The host did not list flows: ${flowsError}`) : null,
       flows === null && !flowsError ? h('p', null, 'Loading…') : null,
       flows?.length === 0 ? h('p', null, 'No flows yet.') : null,
