@@ -32,9 +32,9 @@ constexpr std::string_view kFlow = R"J({
   ]
 })J";
 
-class DryRunTest : public ::testing::Test {
+class PopflowDryRunTest : public ::testing::Test {
  protected:
-  DryRunTest() {
+  PopflowDryRunTest() {
     base::SetLogToStderr(false);
     flow_ = *LoadFlowText(kFlow);
     trigger_.event = "interaction.offered";
@@ -46,7 +46,7 @@ class DryRunTest : public ::testing::Test {
   Trigger trigger_;
 };
 
-TEST_F(DryRunTest, ScriptedResultsDriveTheWholeFlow) {
+TEST_F(PopflowDryRunTest, ScriptedResultsDriveTheWholeFlow) {
   DryRunScript script;
   script.results = json::parse(R"({"search":{"count":1,"ids":["003A"]},
                                    "lookup":{"status":200,"body":{"tier":"gold"}}})")
@@ -80,7 +80,7 @@ TEST_F(DryRunTest, ScriptedResultsDriveTheWholeFlow) {
   EXPECT_FALSE(j.contains("truncated"));
 }
 
-TEST_F(DryRunTest, UnscriptedWaitsUseDocumentedDefaults) {
+TEST_F(PopflowDryRunTest, UnscriptedWaitsUseDocumentedDefaults) {
   Trace trace = DryRun(flow_, trigger_, {});
   ASSERT_GE(trace.steps.size(), 3u);
   EXPECT_EQ(trace.steps[1].outcome, "none");
@@ -89,7 +89,7 @@ TEST_F(DryRunTest, UnscriptedWaitsUseDocumentedDefaults) {
   EXPECT_TRUE(trace.completed);
 }
 
-TEST_F(DryRunTest, ErrorsAreShownOnTheStep) {
+TEST_F(PopflowDryRunTest, ErrorsAreShownOnTheStep) {
   auto flow = *LoadFlowText(R"J({"schema":"omnibridge.popflow/1","name":"bad",
     "trigger":{"event":"interaction.offered"},"start":"a",
     "nodes":[{"id":"a","kind":"set","name":"x","value":"1 + interaction.ani"}]})J");
@@ -107,7 +107,7 @@ TEST_F(DryRunTest, ErrorsAreShownOnTheStep) {
   EXPECT_EQ(trace.actions[0].at("kind"), "toast");
 }
 
-TEST_F(DryRunTest, FilterRejectionIsReported) {
+TEST_F(PopflowDryRunTest, FilterRejectionIsReported) {
   auto flow = *LoadFlowText(R"J({"schema":"omnibridge.popflow/1","name":"f",
     "trigger":{"event":"interaction.offered","filter":"interaction.channel == 'chat'"},"start":"a",
     "nodes":[{"id":"a","kind":"end"}]})J");
@@ -116,7 +116,7 @@ TEST_F(DryRunTest, FilterRejectionIsReported) {
   EXPECT_TRUE(trace.steps.empty());
 }
 
-TEST_F(DryRunTest, ScriptedFailuresTakeErrorBranches) {
+TEST_F(PopflowDryRunTest, ScriptedFailuresTakeErrorBranches) {
   auto flow = *LoadFlowText(R"J({"schema":"omnibridge.popflow/1","name":"f",
     "trigger":{"event":"interaction.offered"},"start":"a",
     "nodes":[{"id":"a","kind":"httpRequest","method":"GET","url":"https://x.example/",
@@ -130,7 +130,7 @@ TEST_F(DryRunTest, ScriptedFailuresTakeErrorBranches) {
   EXPECT_EQ(trace.actions.back().at("message"), "failed: connection refused");
 }
 
-TEST_F(DryRunTest, EndlessLoopStopsAtTheStepLimitAndTruncates) {
+TEST_F(PopflowDryRunTest, EndlessLoopStopsAtTheStepLimitAndTruncates) {
   auto flow = *LoadFlowText(R"J({"schema":"omnibridge.popflow/1","name":"loop",
     "trigger":{"event":"interaction.offered"},"start":"a",
     "nodes":[{"id":"a","kind":"set","name":"big","value":"padStart('', 200, 'x')","next":"b"},

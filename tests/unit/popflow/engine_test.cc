@@ -86,9 +86,9 @@ constexpr std::string_view kVipFlow = R"({
   ]
 })";
 
-class EngineTest : public ::testing::Test {
+class PopflowEngineTest : public ::testing::Test {
  protected:
-  EngineTest() : engine_(clock_, Options()) { base::SetLogToStderr(false); }
+  PopflowEngineTest() : engine_(clock_, Options()) { base::SetLogToStderr(false); }
 
   static EngineOptions Options() {
     EngineOptions o;
@@ -114,7 +114,7 @@ class EngineTest : public ::testing::Test {
   Engine engine_;
 };
 
-TEST_F(EngineTest, VipCallSearchesThenPopsTheSingleMatch) {
+TEST_F(PopflowEngineTest, VipCallSearchesThenPopsTheSingleMatch) {
   engine_.SetFlows({MustLoad(kVipFlow)});
   Effects e = engine_.OnTrigger(Offered());
   auto frames = Frames(e);
@@ -141,7 +141,7 @@ TEST_F(EngineTest, VipCallSearchesThenPopsTheSingleMatch) {
   EXPECT_EQ(engine_.active_runs(), 0u);
 }
 
-TEST_F(EngineTest, SearchOutcomesPickTheBranch) {
+TEST_F(PopflowEngineTest, SearchOutcomesPickTheBranch) {
   engine_.SetFlows({MustLoad(kVipFlow)});
   Effects e = engine_.OnTrigger(Offered("i-1"));
   std::string run_id(Frames(e)[0].at("runId").as_string());
@@ -157,7 +157,7 @@ TEST_F(EngineTest, SearchOutcomesPickTheBranch) {
   EXPECT_EQ(list.at("target"), "search");
 }
 
-TEST_F(EngineTest, OtherQueueShowsToastAndFilterSkipsChat) {
+TEST_F(PopflowEngineTest, OtherQueueShowsToastAndFilterSkipsChat) {
   engine_.SetFlows({MustLoad(kVipFlow)});
   Effects e = engine_.OnTrigger(Offered("i-1", "support"));
   EXPECT_THAT(ActionKinds(e), ElementsAre("toast"));
@@ -170,14 +170,14 @@ TEST_F(EngineTest, OtherQueueShowsToastAndFilterSkipsChat) {
   EXPECT_EQ(engine_.runs_started(), 1u);
 }
 
-TEST_F(EngineTest, OncePerInteractionEventsAreDeduplicated) {
+TEST_F(PopflowEngineTest, OncePerInteractionEventsAreDeduplicated) {
   engine_.SetFlows({MustLoad(kVipFlow)});
   EXPECT_FALSE(engine_.OnTrigger(Offered("i-1", "support")).empty());
   EXPECT_TRUE(engine_.OnTrigger(Offered("i-1", "support")).empty());
   EXPECT_FALSE(engine_.OnTrigger(Offered("i-2", "support")).empty());
 }
 
-TEST_F(EngineTest, NonWaitingActionsAreBatchedInOrder) {
+TEST_F(PopflowEngineTest, NonWaitingActionsAreBatchedInOrder) {
   engine_.SetFlows({MustLoad(FlowJson("batch", R"J([
     {"id":"a","kind":"set","name":"acct","value":"interaction.data.account","next":"b"},
     {"id":"b","kind":"format","op":"e164","input":"interaction.ani","country":"1","into":"phone","next":"c"},
@@ -197,7 +197,7 @@ TEST_F(EngineTest, NonWaitingActionsAreBatchedInOrder) {
   EXPECT_EQ(engine_.active_runs(), 0u);
 }
 
-TEST_F(EngineTest, WholeFieldUrlIsKeptButMustBeHttp) {
+TEST_F(PopflowEngineTest, WholeFieldUrlIsKeptButMustBeHttp) {
   engine_.SetFlows({MustLoad(FlowJson("url", R"J([
     {"id":"a","kind":"screenPop","target":"url","url":"{{interaction.data.url}}"}
   ])J"))});
@@ -211,7 +211,7 @@ TEST_F(EngineTest, WholeFieldUrlIsKeptButMustBeHttp) {
   EXPECT_THAT(std::string(toast.at("message").as_string()), HasSubstr("http"));
 }
 
-TEST_F(EngineTest, NodeErrorStopsOnlyThatRunWithAToast) {
+TEST_F(PopflowEngineTest, NodeErrorStopsOnlyThatRunWithAToast) {
   engine_.SetFlows({
       MustLoad(FlowJson("broken", R"J([
         {"id":"a","kind":"toast","message":"first","next":"b"},
@@ -234,7 +234,7 @@ TEST_F(EngineTest, NodeErrorStopsOnlyThatRunWithAToast) {
   EXPECT_EQ(engine_.active_runs(), 0u);
 }
 
-TEST_F(EngineTest, LoopsAreBoundedByTheStepLimit) {
+TEST_F(PopflowEngineTest, LoopsAreBoundedByTheStepLimit) {
   engine_.SetFlows({MustLoad(FlowJson("loop", R"J([
     {"id":"a","kind":"set","name":"n","value":"coalesce(vars.n, 0) + 1","next":"b"},
     {"id":"b","kind":"if","condition":"true","branches":{"true":"a"}}])J"))});
@@ -244,7 +244,7 @@ TEST_F(EngineTest, LoopsAreBoundedByTheStepLimit) {
   EXPECT_EQ(engine_.active_runs(), 0u);
 }
 
-TEST_F(EngineTest, LoopWithACounterTerminates) {
+TEST_F(PopflowEngineTest, LoopWithACounterTerminates) {
   engine_.SetFlows({MustLoad(FlowJson("count", R"J([
     {"id":"a","kind":"set","name":"n","value":"coalesce(vars.n, 0) + 1","next":"b"},
     {"id":"b","kind":"if","condition":"vars.n < 3","branches":{"true":"a","false":"c"}},
@@ -252,7 +252,7 @@ TEST_F(EngineTest, LoopWithACounterTerminates) {
   EXPECT_EQ(LastAction(engine_.OnTrigger(Offered())).at("message"), "n=3");
 }
 
-TEST_F(EngineTest, SwitchFallsBackToNext) {
+TEST_F(PopflowEngineTest, SwitchFallsBackToNext) {
   engine_.SetFlows({MustLoad(FlowJson("sw", R"J([
     {"id":"a","kind":"switch","value":"interaction.queue","branches":{"vip":"v","sales":"s"},"next":"d"},
     {"id":"v","kind":"toast","message":"vip"},
@@ -263,7 +263,7 @@ TEST_F(EngineTest, SwitchFallsBackToNext) {
   EXPECT_EQ(LastAction(engine_.OnTrigger(Offered("3", "other"))).at("message"), "default");
 }
 
-TEST_F(EngineTest, SetUnsetAndFormatOps) {
+TEST_F(PopflowEngineTest, SetUnsetAndFormatOps) {
   engine_.SetFlows({MustLoad(FlowJson("fmt", R"J([
     {"id":"a","kind":"set","name":"tmp","value":"'x'","next":"b"},
     {"id":"b","kind":"unset","name":"tmp","next":"c"},
@@ -276,7 +276,7 @@ TEST_F(EngineTest, SetUnsetAndFormatOps) {
             "false|25.11.2026|a-b-c|(415)555-0100|bcde|bcde");
 }
 
-TEST_F(EngineTest, ToastButtonsBranchAndTimeout) {
+TEST_F(PopflowEngineTest, ToastButtonsBranchAndTimeout) {
   engine_.SetFlows({MustLoad(FlowJson("ask", R"J([
     {"id":"a","kind":"toast","title":"New call","message":"Open the account?","modal":true,
      "buttons":[{"id":"yes","label":"Open {{interaction.data.account}}"},{"id":"no","label":"No"}],
@@ -310,7 +310,7 @@ TEST_F(EngineTest, ToastButtonsBranchAndTimeout) {
   EXPECT_EQ(engine_.active_runs(), 0u);
 }
 
-TEST_F(EngineTest, HttpRequestKeepsCredentialsByNameAndStoresTheBody) {
+TEST_F(PopflowEngineTest, HttpRequestKeepsCredentialsByNameAndStoresTheBody) {
   engine_.SetFlows({MustLoad(FlowJson("http", R"J([
     {"id":"a","kind":"httpRequest","method":"POST","url":"https://api.example/lookup",
      "credential":"crmApi","headers":{"X-Agent":"{{agent.id}}"},
@@ -342,7 +342,7 @@ TEST_F(EngineTest, HttpRequestKeepsCredentialsByNameAndStoresTheBody) {
   EXPECT_TRUE(engine_.OnHttpResult(reqs[0].id, HttpResult{200, "{}", "", ""}).empty());
 }
 
-TEST_F(EngineTest, HttpFailureWithoutErrorBranchStopsTheRun) {
+TEST_F(PopflowEngineTest, HttpFailureWithoutErrorBranchStopsTheRun) {
   engine_.SetFlows({MustLoad(FlowJson("http", R"J([
     {"id":"a","kind":"httpRequest","method":"GET","url":"https://api.example/x?q={{interaction.ani}}"}])J"))});
   Effects e = engine_.OnTrigger(Offered());
@@ -356,7 +356,7 @@ TEST_F(EngineTest, HttpFailureWithoutErrorBranchStopsTheRun) {
   EXPECT_EQ(engine_.active_runs(), 0u);
 }
 
-TEST_F(EngineTest, HttpTimeoutUsesTheEnginesBackstopTimer) {
+TEST_F(PopflowEngineTest, HttpTimeoutUsesTheEnginesBackstopTimer) {
   engine_.SetFlows({MustLoad(FlowJson("http", R"J([
     {"id":"a","kind":"httpRequest","method":"GET","url":"https://api.example/x","timeoutSeconds":3,
      "branches":{"error":"b"}},
@@ -372,7 +372,7 @@ TEST_F(EngineTest, HttpTimeoutUsesTheEnginesBackstopTimer) {
       engine_.OnHttpResult(Of<HttpRequest>(e)[0].id, HttpResult{200, "{}", "", ""}).empty());
 }
 
-TEST_F(EngineTest, AgentStateComesAfterEarlierActions) {
+TEST_F(PopflowEngineTest, AgentStateComesAfterEarlierActions) {
   engine_.SetFlows({MustLoad(FlowJson("state", R"J([
     {"id":"a","kind":"toast","message":"going on break","next":"b"},
     {"id":"b","kind":"setAgentState","state":"notReady","reason":"{{ 'After' + 'Call' }}","next":"c"},
@@ -386,7 +386,7 @@ TEST_F(EngineTest, AgentStateComesAfterEarlierActions) {
   ASSERT_TRUE(std::holds_alternative<ExtensionFrame>(e[2]));
 }
 
-TEST_F(EngineTest, DelayWaitsForItsTimer) {
+TEST_F(PopflowEngineTest, DelayWaitsForItsTimer) {
   engine_.SetFlows({MustLoad(FlowJson("delay", R"J([
     {"id":"a","kind":"toast","message":"before","next":"b"},
     {"id":"b","kind":"delay","seconds":2.5,"next":"c"},
@@ -401,7 +401,7 @@ TEST_F(EngineTest, DelayWaitsForItsTimer) {
   EXPECT_EQ(LastAction(engine_.OnTimer(timers[0].id)).at("message"), "after");
 }
 
-TEST_F(EngineTest, RunTimeIsBounded) {
+TEST_F(PopflowEngineTest, RunTimeIsBounded) {
   EngineOptions o;
   o.max_run_time = absl::Seconds(30);
   Engine engine(clock_, o);
@@ -418,7 +418,7 @@ TEST_F(EngineTest, RunTimeIsBounded) {
   EXPECT_EQ(engine.active_runs(), 0u);
 }
 
-TEST_F(EngineTest, LaunchAppOnlyForAllowlistedNames) {
+TEST_F(PopflowEngineTest, LaunchAppOnlyForAllowlistedNames) {
   engine_.SetFlows({MustLoad(FlowJson("apps", R"J([
     {"id":"a","kind":"launchApp","app":"notepad","args":["--caller","{{interaction.ani}}; rm -rf /"],"next":"b"},
     {"id":"b","kind":"launchApp","app":"shell","branches":{"error":"c"}},
@@ -434,7 +434,7 @@ TEST_F(EngineTest, LaunchAppOnlyForAllowlistedNames) {
   EXPECT_EQ(LastAction(r).at("message"), "true 'shell' is not an allowed app");
 }
 
-TEST_F(EngineTest, LogActivityThroughTheCrmOrHttp) {
+TEST_F(PopflowEngineTest, LogActivityThroughTheCrmOrHttp) {
   engine_.SetFlows({MustLoad(FlowJson("log", R"J([
     {"id":"a","kind":"logActivity","subject":"Call {{interaction.ani}}","body":"queue {{interaction.queue}}","next":"b"},
     {"id":"b","kind":"logActivity","via":"http","url":"https://log.example/activities","credential":"logApi",
@@ -456,7 +456,7 @@ TEST_F(EngineTest, LogActivityThroughTheCrmOrHttp) {
             "logged true");
 }
 
-TEST_F(EngineTest, CrmFailureWithoutBranchStopsWithToast) {
+TEST_F(PopflowEngineTest, CrmFailureWithoutBranchStopsWithToast) {
   engine_.SetFlows({MustLoad(FlowJson("s", R"J([
     {"id":"a","kind":"crmSearch","field":"email","value":"{{interaction.data.email}}","next":"b"},
     {"id":"b","kind":"toast","message":"ok"}])J"))});
@@ -470,7 +470,7 @@ TEST_F(EngineTest, CrmFailureWithoutBranchStopsWithToast) {
   EXPECT_EQ(engine_.active_runs(), 0u);
 }
 
-TEST_F(EngineTest, ConnectAndButtonTriggersMatchByName) {
+TEST_F(PopflowEngineTest, ConnectAndButtonTriggersMatchByName) {
   engine_.SetFlows({
       MustLoad(FlowJson("c1", R"J([{"id":"a","kind":"toast","message":"{{trigger.data.note}}"}])J",
                         "a", R"({"event":"connect.event","name":"lookup"})")),
@@ -491,7 +491,7 @@ TEST_F(EngineTest, ConnectAndButtonTriggersMatchByName) {
   EXPECT_EQ(LastAction(engine_.OnTrigger(b)).at("message"), "button");
 }
 
-TEST_F(EngineTest, FilterErrorsAreLoggedNotRun) {
+TEST_F(PopflowEngineTest, FilterErrorsAreLoggedNotRun) {
   engine_.SetFlows(
       {MustLoad(FlowJson("f", R"J([{"id":"a","kind":"toast","message":"x"}])J", "a",
                          R"({"event":"interaction.offered","filter":"interaction.ani > 3"})"))});
@@ -499,7 +499,7 @@ TEST_F(EngineTest, FilterErrorsAreLoggedNotRun) {
   EXPECT_EQ(engine_.runs_started(), 0u);
 }
 
-TEST_F(EngineTest, ConcurrentRunsAreBounded) {
+TEST_F(PopflowEngineTest, ConcurrentRunsAreBounded) {
   EngineOptions o;
   o.max_runs = 2;
   Engine engine(clock_, o);
@@ -510,7 +510,7 @@ TEST_F(EngineTest, ConcurrentRunsAreBounded) {
   EXPECT_EQ(engine.active_runs(), 2u);
 }
 
-TEST_F(EngineTest, ActionsPerRunAreBounded) {
+TEST_F(PopflowEngineTest, ActionsPerRunAreBounded) {
   engine_.SetFlows({MustLoad(FlowJson("spam", R"J([
     {"id":"a","kind":"toast","message":"x","next":"a"}])J"))});
   Effects e = engine_.OnTrigger(Offered());
@@ -519,7 +519,7 @@ TEST_F(EngineTest, ActionsPerRunAreBounded) {
   EXPECT_THAT(std::string(LastAction(e).at("message").as_string()), HasSubstr("200 actions"));
 }
 
-TEST_F(EngineTest, FramesStayUnderTheCap) {
+TEST_F(PopflowEngineTest, FramesStayUnderTheCap) {
   EngineOptions o;
   o.max_frame_bytes = 2000;
   Engine engine(clock_, o);
@@ -535,7 +535,7 @@ TEST_F(EngineTest, FramesStayUnderTheCap) {
   EXPECT_EQ(ActionKinds(e).size(), 30u);
 }
 
-TEST_F(EngineTest, RunsKeepTheirFlowVersionWhenFlowsChange) {
+TEST_F(PopflowEngineTest, RunsKeepTheirFlowVersionWhenFlowsChange) {
   engine_.SetFlows({MustLoad(FlowJson("v", R"J([
     {"id":"a","kind":"delay","seconds":1,"next":"b"},
     {"id":"b","kind":"toast","message":"old"}])J"))});

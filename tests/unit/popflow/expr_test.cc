@@ -11,9 +11,9 @@ namespace {
 namespace json = boost::json;
 using ::testing::HasSubstr;
 
-class ExprTest : public ::testing::Test {
+class PopflowExprTest : public ::testing::Test {
  protected:
-  ExprTest() {
+  PopflowExprTest() {
     roots_ = json::parse(R"({
       "interaction": {"interactionId": "i-1", "ani": "+1 (415) 555-0100", "queue": "vip",
                       "channel": "voice", "callerName": "Ada Lovelace",
@@ -69,7 +69,7 @@ class ExprTest : public ::testing::Test {
   ExprLimits limits_;
 };
 
-TEST_F(ExprTest, LiteralsAndArithmetic) {
+TEST_F(PopflowExprTest, LiteralsAndArithmetic) {
   EXPECT_EQ(Eval("1 + 2 * 3"), json::value(7));
   EXPECT_EQ(Eval("(1 + 2) * 3"), json::value(9));
   EXPECT_EQ(Eval("10 % 4"), json::value(2));
@@ -81,7 +81,7 @@ TEST_F(ExprTest, LiteralsAndArithmetic) {
   EXPECT_EQ(Eval("1.5e2"), json::value(150));
 }
 
-TEST_F(ExprTest, PathsAndMissingValues) {
+TEST_F(PopflowExprTest, PathsAndMissingValues) {
   EXPECT_EQ(Eval("interaction.queue"), json::value("vip"));
   EXPECT_EQ(Eval("interaction.data['customer-id']"), json::value("C42"));
   EXPECT_EQ(Eval("interaction.data.tags[1]"), json::value("vip"));
@@ -93,7 +93,7 @@ TEST_F(ExprTest, PathsAndMissingValues) {
   EXPECT_EQ(Eval("flow.version"), json::value(2));
 }
 
-TEST_F(ExprTest, ComparisonsAndLogic) {
+TEST_F(PopflowExprTest, ComparisonsAndLogic) {
   EXPECT_EQ(Eval("interaction.queue == 'vip'"), json::value(true));
   EXPECT_EQ(Eval("interaction.queue != 'vip'"), json::value(false));
   EXPECT_EQ(Eval("vars.count >= 3 and vars.count < 4"), json::value(true));
@@ -108,14 +108,14 @@ TEST_F(ExprTest, ComparisonsAndLogic) {
   EXPECT_EQ(Eval("vars.list == vars.list"), json::value(true));
 }
 
-TEST_F(ExprTest, ShortCircuitSkipsErrors) {
+TEST_F(PopflowExprTest, ShortCircuitSkipsErrors) {
   // The right side would fail (comparing text with a number) but is never evaluated.
   EXPECT_EQ(Eval("false and ('a' < 1)"), json::value(false));
   EXPECT_EQ(Eval("true or ('a' < 1)"), json::value(true));
   EXPECT_EQ(Eval("if(vars.count > 1, 'many', 'a' < 1)"), json::value("many"));
 }
 
-TEST_F(ExprTest, StringFunctions) {
+TEST_F(PopflowExprTest, StringFunctions) {
   EXPECT_EQ(Eval("lower(interaction.callerName)"), json::value("ada lovelace"));
   EXPECT_EQ(Eval("upper('x')"), json::value("X"));
   EXPECT_EQ(Eval("trim(vars.name)"), json::value("Bob"));
@@ -144,7 +144,7 @@ TEST_F(ExprTest, StringFunctions) {
   EXPECT_EQ(Eval("number('x')"), json::value(nullptr));
 }
 
-TEST_F(ExprTest, NumberFunctions) {
+TEST_F(PopflowExprTest, NumberFunctions) {
   EXPECT_EQ(Eval("round(2.345, 2)"), json::value(2.35));
   EXPECT_EQ(Eval("floor(2.7)"), json::value(2));
   EXPECT_EQ(Eval("ceil(2.1)"), json::value(3));
@@ -153,7 +153,7 @@ TEST_F(ExprTest, NumberFunctions) {
   EXPECT_EQ(Eval("max(3, 1, 2)"), json::value(3));
 }
 
-TEST_F(ExprTest, E164) {
+TEST_F(PopflowExprTest, E164) {
   EXPECT_EQ(ToE164("+1 (415) 555-0100", ""), "+14155550100");
   EXPECT_EQ(ToE164("0044 20 7946 0000", ""), "+442079460000");
   EXPECT_EQ(ToE164("020 7946 0000", "44"), "+442079460000");
@@ -167,7 +167,7 @@ TEST_F(ExprTest, E164) {
   EXPECT_EQ(Eval("e164(interaction.ani)"), json::value("+14155550100"));
 }
 
-TEST_F(ExprTest, Dates) {
+TEST_F(PopflowExprTest, Dates) {
   EXPECT_EQ(Eval("formatDate('2026-11-25T21:00:00Z', '%d/%m/%Y %H:%M')"),
             json::value("25/11/2026 21:00"));
   EXPECT_EQ(Eval("formatDate('2026-11-25T21:00:00+01:00', '%H:%M')"), json::value("20:00"));
@@ -179,7 +179,7 @@ TEST_F(ExprTest, Dates) {
   EXPECT_THAT(EvalError("formatDate(0, '%H', 'Europe/Paris')").message, HasSubstr("offset"));
 }
 
-TEST_F(ExprTest, ParseErrorsCarryColumns) {
+TEST_F(PopflowExprTest, ParseErrorsCarryColumns) {
   ExprError e = ParseError("interaction.queue = 'vip'");
   EXPECT_EQ(e.column, 19);
   EXPECT_THAT(e.message, HasSubstr("=="));
@@ -206,7 +206,7 @@ TEST_F(ExprTest, ParseErrorsCarryColumns) {
   EXPECT_EQ(e.column, 3);
 }
 
-TEST_F(ExprTest, EvalErrorsCarryColumns) {
+TEST_F(PopflowExprTest, EvalErrorsCarryColumns) {
   ExprError e = EvalError("vars.count + 'x'");
   EXPECT_EQ(e.column, 12);
   EXPECT_THAT(e.message, HasSubstr("concat()"));
@@ -219,7 +219,7 @@ TEST_F(ExprTest, EvalErrorsCarryColumns) {
   EXPECT_THAT(e.message, HasSubstr("must be a list"));
 }
 
-TEST_F(ExprTest, Limits) {
+TEST_F(PopflowExprTest, Limits) {
   std::string deep(40, '(');
   deep += "1";
   deep += std::string(40, ')');
@@ -245,7 +245,7 @@ TEST_F(ExprTest, Limits) {
   EXPECT_THAT(EvalError("split('a,b,c,d', ',')").message, HasSubstr("more than 3"));
 }
 
-TEST_F(ExprTest, Templates) {
+TEST_F(PopflowExprTest, Templates) {
   EXPECT_EQ(Render("Call from {{interaction.callerName}} ({{ e164(interaction.ani) }})"),
             "Call from Ada Lovelace (+14155550100)");
   EXPECT_EQ(Render("{{vars.count}} items, {{vars.nothing}}!"), "3 items, !");
@@ -263,7 +263,7 @@ TEST_F(ExprTest, Templates) {
   EXPECT_EQ(err.column, 14);  // the column is in the whole template, not the {{ }} part
 }
 
-TEST_F(ExprTest, TemplateValueKeepsTypes) {
+TEST_F(PopflowExprTest, TemplateValueKeepsTypes) {
   Template t;
   ExprError err;
   ASSERT_TRUE(ParseTemplate("{{vars.list}}", limits_, &t, &err));

@@ -26,9 +26,9 @@ std::string MessageOf(const Flow& flow) {
   return std::string(flow.Find("a")->Tpl("message")->source());
 }
 
-class FlowStoreTest : public ::testing::Test {
+class PopflowStoreTest : public ::testing::Test {
  protected:
-  FlowStoreTest() {
+  PopflowStoreTest() {
     base::SetLogToStderr(false);
     store_ = *FlowStore::Open(&storage_, &clock_);
   }
@@ -38,7 +38,7 @@ class FlowStoreTest : public ::testing::Test {
   std::unique_ptr<FlowStore> store_;
 };
 
-TEST_F(FlowStoreTest, DeployPublishesImmutableVersionsAndRollsBack) {
+TEST_F(PopflowStoreTest, DeployPublishesImmutableVersionsAndRollsBack) {
   ASSERT_EQ(*store_->Deploy(FlowWithMessage("Pop", "one"), nullptr), 1);
   clock_.Advance(absl::Minutes(1));
   ASSERT_EQ(*store_->Deploy(FlowWithMessage("Pop", "two"), nullptr), 2);
@@ -63,7 +63,7 @@ TEST_F(FlowStoreTest, DeployPublishesImmutableVersionsAndRollsBack) {
   EXPECT_EQ(list[0].trigger_event, "interaction.offered");
 }
 
-TEST_F(FlowStoreTest, DraftsMayBeIncompleteButDoNotRun) {
+TEST_F(PopflowStoreTest, DraftsMayBeIncompleteButDoNotRun) {
   std::vector<Diagnostic> diags;
   json::value draft = json::parse(
       R"({"schema":"omnibridge.popflow/1","name":"WIP","trigger":{"event":"interaction.offered"},"start":"a","nodes":[{"id":"a","kind":"toast"}]})");
@@ -78,14 +78,14 @@ TEST_F(FlowStoreTest, DraftsMayBeIncompleteButDoNotRun) {
   EXPECT_FALSE(store_->SaveDraft(json::parse(R"({"nodes":[]})"), nullptr).ok());
 }
 
-TEST_F(FlowStoreTest, FailedDeployKeepsTheStoredDraft) {
+TEST_F(PopflowStoreTest, FailedDeployKeepsTheStoredDraft) {
   ASSERT_TRUE(store_->SaveDraft(FlowWithMessage("Pop", "draft"), nullptr).ok());
   json::value bad = FlowWithMessage("Pop", "{{");
   EXPECT_FALSE(store_->Deploy(bad, nullptr).ok());
   EXPECT_EQ(store_->Get("Pop", 0)->at("nodes").as_array()[0].at("message"), "draft");
 }
 
-TEST_F(FlowStoreTest, PersistsAndReloads) {
+TEST_F(PopflowStoreTest, PersistsAndReloads) {
   ASSERT_TRUE(store_->Deploy(FlowWithMessage("Pop", "one"), nullptr).ok());
   ASSERT_TRUE(store_->Deploy(FlowWithMessage("Pop", "two"), nullptr).ok());
   ASSERT_TRUE(store_->Rollback("Pop", 1).ok());
@@ -102,7 +102,7 @@ TEST_F(FlowStoreTest, PersistsAndReloads) {
   ASSERT_THAT(list, SizeIs(2));
 }
 
-TEST_F(FlowStoreTest, BadRecordsAreSkippedNotFatal) {
+TEST_F(PopflowStoreTest, BadRecordsAreSkippedNotFatal) {
   ASSERT_TRUE(store_->Deploy(FlowWithMessage("Good", "ok"), nullptr).ok());
   storage_.records()["junk"] = "not json";
   storage_.records()[FlowStore::KeyFor("Mismatch")] =
@@ -112,7 +112,7 @@ TEST_F(FlowStoreTest, BadRecordsAreSkippedNotFatal) {
   EXPECT_THAT(reopened->ActiveFlows(), SizeIs(1));
 }
 
-TEST_F(FlowStoreTest, KeysAreSafeAndDistinct) {
+TEST_F(PopflowStoreTest, KeysAreSafeAndDistinct) {
   EXPECT_EQ(FlowStore::KeyFor("VIP pop").substr(0, 8), "vip-pop-");
   EXPECT_NE(FlowStore::KeyFor("a/b"), FlowStore::KeyFor("a b"));
   std::string k = FlowStore::KeyFor("../../etc/passwd");
@@ -121,7 +121,7 @@ TEST_F(FlowStoreTest, KeysAreSafeAndDistinct) {
   EXPECT_LE(FlowStore::KeyFor(std::string(300, 'x')).size(), 64u);
 }
 
-TEST_F(FlowStoreTest, EnterpriseFlowsAreReadOnlyAndWin) {
+TEST_F(PopflowStoreTest, EnterpriseFlowsAreReadOnlyAndWin) {
   ASSERT_TRUE(store_->Deploy(FlowWithMessage("Shared", "mine"), nullptr).ok());
   std::vector<std::string> errors;
   json::array enterprise{FlowWithMessage("Shared", "admin"), FlowWithMessage("Broken", "{{"),
@@ -144,7 +144,7 @@ TEST_F(FlowStoreTest, EnterpriseFlowsAreReadOnlyAndWin) {
   EXPECT_TRUE(list[0].enterprise);
 }
 
-TEST_F(FlowStoreTest, VersionAndFlowCountsAreBounded) {
+TEST_F(PopflowStoreTest, VersionAndFlowCountsAreBounded) {
   FlowStoreLimits limits;
   limits.max_versions = 3;
   limits.max_flows = 2;

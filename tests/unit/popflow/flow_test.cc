@@ -32,7 +32,7 @@ Diagnostic FirstError(std::string_view text) {
   return {};
 }
 
-TEST(FlowLoaderTest, LoadsAValidFlow) {
+TEST(PopflowLoaderTest, LoadsAValidFlow) {
   std::vector<Diagnostic> diags;
   auto flow = LoadFlowText(Wrap(R"J([
     {"id":"a","kind":"if","condition":"interaction.queue == 'vip'","branches":{"true":"b"},"next":"c",
@@ -49,7 +49,7 @@ TEST(FlowLoaderTest, LoadsAValidFlow) {
   EXPECT_EQ((*flow)->Find("a")->label, "VIP?");
 }
 
-TEST(FlowLoaderTest, ErrorsNameFlowNodeFieldAndColumn) {
+TEST(PopflowLoaderTest, ErrorsNameFlowNodeFieldAndColumn) {
   auto flow =
       LoadFlowText(Wrap(R"J([{"id":"a","kind":"if","condition":"interaction.queue = 'vip'"}])J"));
   ASSERT_FALSE(flow.ok());
@@ -58,14 +58,14 @@ TEST(FlowLoaderTest, ErrorsNameFlowNodeFieldAndColumn) {
             "compare with '=='");
 }
 
-TEST(FlowLoaderTest, TemplateErrorColumnsAreInTheField) {
+TEST(PopflowLoaderTest, TemplateErrorColumnsAreInTheField) {
   Diagnostic d = FirstError(Wrap(R"J([{"id":"a","kind":"toast","message":"Hi {{ lower( }}"}])J"));
   EXPECT_EQ(d.node, "a");
   EXPECT_EQ(d.field, "message");
   EXPECT_EQ(d.column, 14);
 }
 
-TEST(FlowLoaderTest, StructuralErrors) {
+TEST(PopflowLoaderTest, StructuralErrors) {
   EXPECT_EQ(FirstError("[]").message, "a flow must be a JSON object");
   EXPECT_EQ(FirstError(R"({"schema":"x"})").field, "schema");
   EXPECT_THAT(FirstError(Wrap(R"J([{"id":"a","kind":"teleport"}])J")).message,
@@ -92,7 +92,7 @@ TEST(FlowLoaderTest, StructuralErrors) {
             "must be a number from 0 to 60");
 }
 
-TEST(FlowLoaderTest, TriggerRules) {
+TEST(PopflowLoaderTest, TriggerRules) {
   auto with_trigger = [](std::string_view trigger) {
     return absl::StrCat(R"({"schema":"omnibridge.popflow/1","name":"F","trigger":)", Av(trigger),
                         R"(,"start":"a","nodes":[{"id":"a","kind":"end"}]})");
@@ -107,7 +107,7 @@ TEST(FlowLoaderTest, TriggerRules) {
   EXPECT_TRUE(LoadFlowText(with_trigger(R"({"event":"connect.event","name":"crmLookup"})")).ok());
 }
 
-TEST(FlowLoaderTest, KindSpecificRules) {
+TEST(PopflowLoaderTest, KindSpecificRules) {
   EXPECT_EQ(
       FirstError(
           Wrap(R"J([{"id":"a","kind":"screenPop","target":"record","recordType":"Contact"}])J"))
@@ -156,7 +156,7 @@ TEST(FlowLoaderTest, KindSpecificRules) {
       HasSubstr("a button is"));
 }
 
-TEST(FlowLoaderTest, UnreachableNodesAreWarnings) {
+TEST(PopflowLoaderTest, UnreachableNodesAreWarnings) {
   std::vector<Diagnostic> diags;
   auto flow =
       LoadFlowText(Wrap(R"J([{"id":"a","kind":"end"},{"id":"lost","kind":"end"}])J"), {}, &diags);
@@ -166,7 +166,7 @@ TEST(FlowLoaderTest, UnreachableNodesAreWarnings) {
   EXPECT_EQ(diags[0].node, "lost");
 }
 
-TEST(FlowLoaderTest, Limits) {
+TEST(PopflowLoaderTest, Limits) {
   std::string nodes = "[";
   for (int i = 0; i < 501; ++i) {
     absl::StrAppend(&nodes, i ? "," : "", R"({"id":"n)", i, R"(","kind":"end"})");
@@ -192,7 +192,7 @@ TEST(FlowLoaderTest, Limits) {
               HasSubstr("longer than 4096"));
 }
 
-TEST(FlowLoaderTest, EveryDiagnosticIsCollected) {
+TEST(PopflowLoaderTest, EveryDiagnosticIsCollected) {
   std::vector<Diagnostic> diags;
   EXPECT_FALSE(LoadFlowText(Wrap(R"J([
     {"id":"a","kind":"if","condition":"(","next":"b"},

@@ -48,7 +48,7 @@ class TempDir {
   std::string path_;
 };
 
-TEST(ParseHttpUrlTest, SplitsAndRefuses) {
+TEST(PopflowUrlTest, SplitsAndRefuses) {
   auto u = ParseHttpUrl("https://API.Example.com/v1/x?q=1#frag");
   ASSERT_TRUE(u.ok());
   EXPECT_TRUE(u->tls);
@@ -69,7 +69,7 @@ TEST(ParseHttpUrlTest, SplitsAndRefuses) {
   EXPECT_FALSE(ParseHttpUrl("https:///path").ok());
 }
 
-TEST(DirectoryFlowStorageTest, RoundTripAndPrivateFiles) {
+TEST(PopflowStorageTest, RoundTripAndPrivateFiles) {
   TempDir tmp;
   std::string dir = tmp.path() + "/flows";
   auto storage = *DirectoryFlowStorage::Create(dir);
@@ -91,7 +91,7 @@ TEST(DirectoryFlowStorageTest, RoundTripAndPrivateFiles) {
   EXPECT_TRUE(storage->Remove("a-1").ok());
 }
 
-TEST(DirectoryFlowStorageTest, FlowStoreSurvivesARestart) {
+TEST(PopflowStorageTest, FlowStoreSurvivesARestart) {
   base::SetLogToStderr(false);
   TempDir tmp;
   base::FakeClock clock;
@@ -113,7 +113,7 @@ TEST(DirectoryFlowStorageTest, FlowStoreSurvivesARestart) {
   EXPECT_THAT(list[0].versions, SizeIs(2));
 }
 
-TEST(AppLauncherTest, RunsOnlyAllowlistedProgramsWithoutAShell) {
+TEST(PopflowLaunchTest, RunsOnlyAllowlistedProgramsWithoutAShell) {
   base::SetLogToStderr(false);
   TempDir tmp;
   AppLauncher launcher({{"touch", AppSpec{"/usr/bin/touch", {"--"}}},
@@ -251,9 +251,9 @@ class TestServer {
   tcp::acceptor acceptor_;
 };
 
-class HttpExecutorTest : public ::testing::Test {
+class PopflowHttpTest : public ::testing::Test {
  protected:
-  HttpExecutorTest() : server_(io_) { base::SetLogToStderr(false); }
+  PopflowHttpTest() : server_(io_) { base::SetLogToStderr(false); }
 
   std::string Url(std::string_view path) {
     return absl::StrCat("http://127.0.0.1:", server_.port(), Av(path));
@@ -275,7 +275,7 @@ class HttpExecutorTest : public ::testing::Test {
   TestServer server_;
 };
 
-TEST_F(HttpExecutorTest, GetAndPostWithCredentials) {
+TEST_F(PopflowHttpTest, GetAndPostWithCredentials) {
   std::map<std::string, Credential> creds;
   creds["crm"] = Credential{Credential::Type::kBearer, Url("/api/"), "", "", "tok"};
   creds["basic"] = Credential{Credential::Type::kBasic, Url("/"), "", "user", "pw"};
@@ -321,7 +321,7 @@ TEST_F(HttpExecutorTest, GetAndPostWithCredentials) {
   EXPECT_EQ(Run(executor, get).status, 503);
 }
 
-TEST_F(HttpExecutorTest, CredentialsStayUnderTheirBaseUrl) {
+TEST_F(PopflowHttpTest, CredentialsStayUnderTheirBaseUrl) {
   std::map<std::string, Credential> creds;
   creds["crm"] = Credential{Credential::Type::kBearer, Url("/api"), "", "", "tok"};
   HttpExecutor executor(io_, creds);
@@ -344,7 +344,7 @@ TEST_F(HttpExecutorTest, CredentialsStayUnderTheirBaseUrl) {
   EXPECT_EQ(Run(executor, req).status, 200);
 }
 
-TEST_F(HttpExecutorTest, TimeoutAndBodyCap) {
+TEST_F(PopflowHttpTest, TimeoutAndBodyCap) {
   HttpExecutor::Options options;
   options.max_body = 1024;
   HttpExecutor executor(io_, {}, options);

@@ -37,9 +37,9 @@ std::vector<std::string> Messages(const Effects& effects) {
   return out;
 }
 
-class ServiceTest : public ::testing::Test {
+class PopflowServiceTest : public ::testing::Test {
  protected:
-  ServiceTest() {
+  PopflowServiceTest() {
     base::SetLogToStderr(false);
     store_ = *FlowStore::Open(&storage_, &clock_);
     service_ = std::make_unique<PopflowService>(clock_, store_.get());
@@ -64,7 +64,7 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<PopflowService> service_;
 };
 
-TEST_F(ServiceTest, DeployListGetRollback) {
+TEST_F(PopflowServiceTest, DeployListGetRollback) {
   Deploy(FlowText("Pop", "interaction.offered", "v1"));
   Deploy(FlowText("Pop", "interaction.offered", "v2"));
   auto list = service_->HandleRequest(Request(R"({"type":"popflow.list","id":"1"})"));
@@ -89,7 +89,7 @@ TEST_F(ServiceTest, DeployListGetRollback) {
   EXPECT_TRUE(service_->OnInteractionUpdate(Snapshot("i-3", "offered"), {}).empty());
 }
 
-TEST_F(ServiceTest, ErrorsAreStableCodesWithDiagnostics) {
+TEST_F(PopflowServiceTest, ErrorsAreStableCodesWithDiagnostics) {
   auto out = service_->HandleRequest(
       json::object{{"type", "popflow.deploy"},
                    {"flow", json::parse(FlowText("Bad", "interaction.offered", "{{ lowr(1) }}"))}});
@@ -109,7 +109,7 @@ TEST_F(ServiceTest, ErrorsAreStableCodesWithDiagnostics) {
   EXPECT_EQ(out.reply.at("code"), "invalid_request");
 }
 
-TEST_F(ServiceTest, TestReturnsTraceWithoutSideEffects) {
+TEST_F(PopflowServiceTest, TestReturnsTraceWithoutSideEffects) {
   auto out = service_->HandleRequest(json::object{
       {"type", "popflow.test"},
       {"flow", json::parse(FlowText("T", "interaction.offered", "Hi {{interaction.ani}}"))},
@@ -129,7 +129,7 @@ TEST_F(ServiceTest, TestReturnsTraceWithoutSideEffects) {
   EXPECT_THAT(out.reply.at("diagnostics").as_array(), SizeIs(1));
 }
 
-TEST_F(ServiceTest, InteractionLifecycleTriggers) {
+TEST_F(PopflowServiceTest, InteractionLifecycleTriggers) {
   for (std::string_view e :
        {"interaction.offered", "interaction.connected", "interaction.held", "interaction.resumed",
         "interaction.ended", "interaction.missed", "interaction.wrapupStarted",
@@ -160,7 +160,7 @@ TEST_F(ServiceTest, InteractionLifecycleTriggers) {
               ElementsAre("interaction.ended", "interaction.missed"));
 }
 
-TEST_F(ServiceTest, ResultsFlowBackThroughCrmEvents) {
+TEST_F(PopflowServiceTest, ResultsFlowBackThroughCrmEvents) {
   Deploy(R"J({"schema":"omnibridge.popflow/1","name":"S","trigger":{"event":"interaction.offered"},
     "start":"s","nodes":[
       {"id":"s","kind":"crmSearch","field":"phone","value":"{{interaction.ani}}","branches":{"one":"p"}},
@@ -178,7 +178,7 @@ TEST_F(ServiceTest, ResultsFlowBackThroughCrmEvents) {
   EXPECT_TRUE(service_->OnCrmEvent(json::object{{"event", "popflow.result"}}).empty());
 }
 
-TEST_F(ServiceTest, ConnectApiEvents) {
+TEST_F(PopflowServiceTest, ConnectApiEvents) {
   Deploy(FlowText("C", "connect.event", "custom {{trigger.data.x}} {{trigger.source}}",
                   R"(,"name":"lookup")"));
   Deploy(FlowText("O", "interaction.offered", "offered"));
@@ -204,7 +204,7 @@ TEST_F(ServiceTest, ConnectApiEvents) {
       service_->OnConnectEvent(json::parse(R"({"event":"offered"})").as_object(), {}).ok());
 }
 
-TEST_F(ServiceTest, AgentRoutingAndButtons) {
+TEST_F(PopflowServiceTest, AgentRoutingAndButtons) {
   Deploy(FlowText("A", "agent.stateChanged", "{{agent.state}} from {{trigger.data.previous}}"));
   Deploy(FlowText("R", "routing.offerAccepted", "accepted {{interaction.channel}}"));
   Deploy(FlowText("Btn", "button.clicked", "clicked {{interaction.interactionId}}"));
@@ -226,7 +226,7 @@ TEST_F(ServiceTest, AgentRoutingAndButtons) {
               ElementsAre("clicked k"));
 }
 
-TEST_F(ServiceTest, OptionalDefaultPopWhenNoOfferedFlow) {
+TEST_F(PopflowServiceTest, OptionalDefaultPopWhenNoOfferedFlow) {
   ServiceOptions options;
   options.default_pop = true;
   PopflowService service(clock_, store_.get(), options);

@@ -39,16 +39,16 @@ std::vector<fs::path> FlowsIn(std::string_view dir) {
   return out;
 }
 
-class SchemaAgreementTest : public ::testing::Test {
+class PopflowSchemaTest : public ::testing::Test {
  protected:
-  SchemaAgreementTest() : schema_(json::parse(ReadFile("docs/popflow.schema.json"))) {
+  PopflowSchemaTest() : schema_(json::parse(ReadFile("docs/popflow.schema.json"))) {
     base::SetLogToStderr(false);
   }
 
   testing::MiniJsonSchema schema_;
 };
 
-TEST_F(SchemaAgreementTest, ValidFlowsPassBoth) {
+TEST_F(PopflowSchemaTest, ValidFlowsPassBoth) {
   auto files = FlowsIn("valid");
   ASSERT_GE(files.size(), 5u);
   for (const auto& f : files) {
@@ -73,7 +73,7 @@ TEST_F(SchemaAgreementTest, ValidFlowsPassBoth) {
   }
 }
 
-TEST_F(SchemaAgreementTest, InvalidFlowsFailBoth) {
+TEST_F(PopflowSchemaTest, InvalidFlowsFailBoth) {
   auto files = FlowsIn("invalid");
   ASSERT_GE(files.size(), 20u);
   for (const auto& f : files) {
@@ -85,7 +85,7 @@ TEST_F(SchemaAgreementTest, InvalidFlowsFailBoth) {
   }
 }
 
-TEST_F(SchemaAgreementTest, SemanticErrorsOnlyTheLoaderSees) {
+TEST_F(PopflowSchemaTest, SemanticErrorsOnlyTheLoaderSees) {
   auto files = FlowsIn("semantic");
   ASSERT_GE(files.size(), 5u);
   for (const auto& f : files) {
@@ -96,7 +96,7 @@ TEST_F(SchemaAgreementTest, SemanticErrorsOnlyTheLoaderSees) {
   }
 }
 
-TEST_F(SchemaAgreementTest, SchemaListsTheLoadersTriggersAndKinds) {
+TEST_F(PopflowSchemaTest, SchemaListsTheLoadersTriggersAndKinds) {
   json::value root = json::parse(ReadFile("docs/popflow.schema.json"));
   std::set<std::string> schema_events;
   for (const auto& e :
