@@ -194,6 +194,7 @@ struct HttpConnection {
   bool headers_sent = false;
   size_t body_sent = 0;
   bool response_done = false;
+  bool send_continue = false;  // the client sent "Expect: 100-continue"
 
   // WebSocket.
   bool is_ws = false;
@@ -623,6 +624,7 @@ class HttpServer::Impl {
     c.headers_sent = false;
     c.body_sent = 0;
     c.response_done = false;
+    c.send_continue = false;
     ++stats_.requests;
     CollectRequestHead(wsi, options_.extra_headers, &c.request);
     c.request.peer = c.peer;
@@ -654,8 +656,14 @@ class HttpServer::Impl {
       QueueResponse(c, std::move(*early));
       return 0;
     }
-    if (!c.expect_body)
+    if (!c.expect_body) {
       Dispatch(c);
+    } else if (const std::string* expect = c.request.Header("expect");
+               expect != nullptr && absl::EqualsIgnoreCase(*expect, "100-continue")) {
+      // libwebsockets does not answer Expect; without it curl and .NET clients wait ~1 s.
+      c.send_continue = true;
+      RequestWritable(c);
+    }
     return 0;
   }
 
@@ -730,6 +738,19 @@ class HttpServer::Impl {
   // Writes the answer from the WRITEABLE callback: the head first, then the body in chunks,
   // one lws_write per callback.
   int WriteHttp(HttpConnection& c, lws* wsi) {
+    if (c.send_continue) {
+      c.send_continue = false;
+      if (!c.response) {
+        constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        unsigned char buffer[LWS_PRE + sizeof kContinue];
+        std::memcpy(buffer + LWS_PRE, kContinue, sizeof kContinue - 1);
+        if (lws_write(wsi, buffer + LWS_PRE, sizeof kContinue - 1, LWS_WRITE_HTTP) <
+            static_cast<int>(sizeof kContinue - 1)) {
+          return -1;
+        }
+        return 0;
+      }
+    }
     if (!c.response)
       return 0;
     HttpResponse& r = *c.response;

@@ -195,6 +195,23 @@ TEST_F(HttpServerTest, PipeliningAfterABodyClosesWithoutActing) {
   EXPECT_EQ(again.Request("POST", "/echo", {}, "abc").status, 200);
 }
 
+TEST_F(HttpServerTest, ExpectContinue) {
+  HttpClient client(port_);
+  ASSERT_TRUE(client.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  auto interim = client.ReadResponse();
+  EXPECT_EQ(interim.status, 100) << interim.error;
+  ASSERT_TRUE(client.Send("hello"));
+  auto r = client.ReadResponse();
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(boost::json::parse(r.body).at("body"), "hello");
+  // Refused before the body: the final answer comes instead of 100.
+  HttpClient big(port_);
+  ASSERT_TRUE(big.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"));
+  EXPECT_EQ(big.ReadResponse().status, 413);
+}
+
 TEST_F(HttpServerTest, OversizeBodyIs413AndNeverReachesHandler) {
   HttpClient client(port_);
   auto r = client.Request("POST", "/echo", {}, std::string(200 * 1000, 'z'));
