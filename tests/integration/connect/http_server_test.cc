@@ -243,6 +243,16 @@ TEST_F(HttpServerTest, EarlyAnswerFromOnHeadersDiscardsBody) {
   EXPECT_EQ(get.Request("GET", "/echo").status, 200);
 }
 
+TEST_F(HttpServerTest, OversizeHeadIsRefusedNotBuffered) {
+  HttpClient client(port_);
+  auto r =
+      client.Raw("GET /echo HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(20000, 'p') + "\r\n\r\n");
+  EXPECT_NE(r.status, 200);  // lws answers 431 or closes
+  EXPECT_EQ(loop_.Run([this] { return handler_.requests; }), 0);
+  HttpClient again(port_);
+  EXPECT_EQ(again.Request("GET", "/echo").status, 200);
+}
+
 TEST_F(HttpServerTest, BadFramingRejected) {
   HttpClient chunked(port_);
   auto r = chunked.Raw(

@@ -20,7 +20,7 @@ std::string MessageOf(std::string_view body) {
   return std::string(ParseEventBody(body).status().message());
 }
 
-TEST(ParseEventBody, AcceptsEveryKindAndKeepsKnownFields) {
+TEST(ConnectParseEventBody, AcceptsEveryKindAndKeepsKnownFields) {
   for (std::string_view kind : {"offered", "connected", "held", "resumed", "transferred", "ended",
                                 "missed", "wrapupStarted", "wrapupEnded"}) {
     std::string body = std::string(R"({"event":")") + std::string(kind) +
@@ -39,7 +39,7 @@ TEST(ParseEventBody, AcceptsEveryKindAndKeepsKnownFields) {
   }
 }
 
-TEST(ParseEventBody, CustomNeedsName) {
+TEST(ConnectParseEventBody, CustomNeedsName) {
   auto ok = ParseEventBody(
       R"({"event":"custom","name":"crm.saved","interaction":{"interactionId":"x"},"data":{"a":[1]}})");
   ASSERT_TRUE(ok.ok()) << ok.status();
@@ -62,7 +62,7 @@ TEST(ParseEventBody, CustomNeedsName) {
   EXPECT_EQ(offered->ToJson().if_contains("name"), nullptr);
 }
 
-TEST(ParseEventBody, RejectsMalformedBodies) {
+TEST(ConnectParseEventBody, RejectsMalformedBodies) {
   const char* bad[] = {
       "",
       "not json",
@@ -91,7 +91,7 @@ TEST(ParseEventBody, RejectsMalformedBodies) {
             std::string::npos);
 }
 
-TEST(ParseEventBody, EnforcesLimits) {
+TEST(ConnectParseEventBody, EnforcesLimits) {
   std::string deep = R"({"event":"offered","interaction":{"interactionId":"x","data":)";
   for (int i = 0; i < 40; ++i)
     deep += R"({"a":)";
@@ -112,7 +112,7 @@ TEST(ParseEventBody, EnforcesLimits) {
                   .ok());
 }
 
-TEST(EventKind, NamesRoundTrip) {
+TEST(ConnectEventKind, NamesRoundTrip) {
   for (std::string_view name : {"offered", "custom", "wrapupEnded"}) {
     auto kind = ParseEventKind(name);
     ASSERT_TRUE(kind.has_value());
@@ -121,7 +121,7 @@ TEST(EventKind, NamesRoundTrip) {
   EXPECT_FALSE(ParseEventKind("").has_value());
 }
 
-TEST(Bearer, ParsesSchemeCaseInsensitively) {
+TEST(ConnectBearer, ParsesSchemeCaseInsensitively) {
   EXPECT_EQ(BearerToken("Bearer abc"), "abc");
   EXPECT_EQ(BearerToken("bearer   abc  "), "abc");
   EXPECT_EQ(BearerToken("BEARER abc"), "abc");
@@ -132,7 +132,7 @@ TEST(Bearer, ParsesSchemeCaseInsensitively) {
   EXPECT_FALSE(BearerToken("").has_value());
 }
 
-TEST(Bearer, ConstantTimeMatch) {
+TEST(ConnectBearer, ConstantTimeMatch) {
   std::string token(64, 'a');
   EXPECT_TRUE(TokenMatches(token, token));
   std::string other = token;
@@ -143,7 +143,7 @@ TEST(Bearer, ConstantTimeMatch) {
   EXPECT_FALSE(TokenMatches("", ""));  // an empty expected token never matches
 }
 
-class TokenFileTest : public ::testing::Test {
+class ConnectTokenFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char templ[] = "/tmp/omni-connect-unit-XXXXXX";
@@ -162,7 +162,7 @@ class TokenFileTest : public ::testing::Test {
   std::string root_;
 };
 
-TEST_F(TokenFileTest, CreatedOnceWithMode0600AndStable) {
+TEST_F(ConnectTokenFileTest, CreatedOnceWithMode0600AndStable) {
   std::string dir = root_ + "/nested/omnibridge";
   auto first = LoadOrCreateToken(dir);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -186,7 +186,7 @@ TEST_F(TokenFileTest, CreatedOnceWithMode0600AndStable) {
   EXPECT_NE(*other, *first);
 }
 
-TEST_F(TokenFileTest, LooseModeIsNarrowedAndGarbageReplaced) {
+TEST_F(ConnectTokenFileTest, LooseModeIsNarrowedAndGarbageReplaced) {
   std::string path = root_ + "/connect-token";
   std::string token(64, 'c');
   std::ofstream(path) << token << "\n";
@@ -204,7 +204,7 @@ TEST_F(TokenFileTest, LooseModeIsNarrowedAndGarbageReplaced) {
   EXPECT_EQ(*LoadOrCreateToken(root_), *replaced);
 }
 
-TEST_F(TokenFileTest, SymlinkAndDirectoryRefused) {
+TEST_F(ConnectTokenFileTest, SymlinkAndDirectoryRefused) {
   std::string target = root_ + "/elsewhere";
   std::ofstream(target) << std::string(64, 'd');
   ASSERT_EQ(::symlink(target.c_str(), (root_ + "/connect-token").c_str()), 0);
@@ -215,7 +215,7 @@ TEST_F(TokenFileTest, SymlinkAndDirectoryRefused) {
   EXPECT_FALSE(LoadOrCreateToken(dir2).ok());
 }
 
-TEST_F(TokenFileTest, TokenDirIsTheUserConfigDirEvenWithOmnibridgeConfig) {
+TEST_F(ConnectTokenFileTest, TokenDirIsTheUserConfigDirEvenWithOmnibridgeConfig) {
   std::string old_xdg = getenv("XDG_CONFIG_HOME") ? getenv("XDG_CONFIG_HOME") : "";
   std::string old_cfg = getenv("OMNIBRIDGE_CONFIG") ? getenv("OMNIBRIDGE_CONFIG") : "";
   ::setenv("XDG_CONFIG_HOME", root_.c_str(), 1);
