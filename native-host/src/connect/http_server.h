@@ -12,6 +12,11 @@
 // lws_adopt_descriptor_vhost_via_info(), watches a dup of it with posix::stream_descriptor and,
 // when anything is ready, runs lws_service(ctx, -1): lws's own zero-timeout poll() over its fds
 // and the ripe timers. A steady_timer tick services lws's timers (timeouts are whole seconds).
+//
+// Process-wide side effects of libwebsockets: SIGPIPE is ignored (lws does it at context
+// creation) and lws's log level/emitter are set (to ours: errors only, into base/log.h).
+// Known limit of lws 4.1.6: a request pipelined behind a request body in the same read makes lws
+// loop; the server closes such a connection without acting on the request (retry-safe).
 #pragma once
 
 #include <cstdint>
