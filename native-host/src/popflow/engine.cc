@@ -47,6 +47,13 @@ bool HasNewline(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
+// Whole numbers go on the wire as integers (30, not 3E1).
+json::value JsonNumber(double d) {
+  if (std::trunc(d) == d && std::fabs(d) < 1e15)
+    return json::value(static_cast<int64_t>(d));
+  return json::value(d);
+}
+
 std::string StringOf(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -586,10 +593,11 @@ void Engine::Advance(Run& run, Effects& out) {
         }
         a["buttons"] = std::move(buttons);
         bool waits = !node->buttons.empty();
-        absl::Duration timeout = absl::Seconds(node->Num("timeoutSeconds", waits ? 120 : 8));
-        if (node->numbers.contains("timeoutSeconds") || !waits) {
-          a["timeoutSeconds"] = node->Num("timeoutSeconds", 8);
-        }
+        // Always sent, so the tab closes a question nobody answered at the same time as the
+        // run gives up on it (defaults: 8 s for a notice, 120 s for a question).
+        double seconds = node->Num("timeoutSeconds", waits ? 120 : 8);
+        absl::Duration timeout = absl::Seconds(seconds);
+        a["timeoutSeconds"] = JsonNumber(seconds);
         if (!add_action(std::move(a), waits)) {
           break;
         }
@@ -818,7 +826,7 @@ void Engine::Advance(Run& run, Effects& out) {
       case NodeKind::kDelay: {
         double seconds = node->Num("seconds", 0);
         if (run.trace != nullptr) {
-          json::object e{{"kind", "delay"}, {"seconds", seconds}};
+          json::object e{{"kind", "delay"}, {"seconds", JsonNumber(seconds)}};
           run.trace->effects.push_back(e);
           if (TraceStep* s = run.step()) {
             s->effect = e;

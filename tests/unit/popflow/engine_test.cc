@@ -287,6 +287,7 @@ TEST_F(PopflowEngineTest, ToastButtonsBranchAndTimeout) {
   Effects e = engine_.OnTrigger(Offered("1"));
   json::object ask = LastAction(e);
   EXPECT_EQ(ask.at("modal"), true);
+  EXPECT_EQ(ask.at("timeoutSeconds"), 30);
   EXPECT_EQ(ask.at("buttons"),
             json::parse(R"J([{"id":"yes","label":"Open A-7"},{"id":"no","label":"No"}])J"));
   std::string run_id(Frames(e)[0].at("runId").as_string());
