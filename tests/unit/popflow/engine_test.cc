@@ -471,6 +471,28 @@ TEST_F(PopflowEngineTest, CrmFailureWithoutBranchStopsWithToast) {
   EXPECT_EQ(engine_.active_runs(), 0u);
 }
 
+TEST_F(PopflowEngineTest, CrmWaitsTimeOut) {
+  engine_.SetFlows({MustLoad(FlowJson("t", R"J([
+    {"id":"a","kind":"crmSearch","field":"phone","value":"1","timeoutSeconds":5,"branches":{"error":"b"}},
+    {"id":"b","kind":"logActivity","subject":"s","next":"c"},
+    {"id":"c","kind":"toast","message":"never"}])J"))});
+  Effects e = engine_.OnTrigger(Offered());
+  auto timers = Of<TimerRequest>(e);
+  ASSERT_THAT(timers, SizeIs(1));
+  EXPECT_EQ(timers[0].deadline, clock_.Now() + absl::Seconds(5));
+  clock_.Advance(absl::Seconds(5));
+  Effects r = engine_.OnTimer(timers[0].id);  // search timed out: error branch, then logActivity
+  EXPECT_THAT(ActionKinds(r), ElementsAre("logActivity"));
+  timers = Of<TimerRequest>(r);
+  ASSERT_THAT(timers, SizeIs(1));
+  EXPECT_EQ(timers[0].deadline, clock_.Now() + absl::Seconds(20));  // the default CRM timeout
+  clock_.Advance(absl::Seconds(20));
+  r = engine_.OnTimer(timers[0].id);
+  EXPECT_THAT(std::string(LastAction(r).at("message").as_string()),
+              HasSubstr("timed out waiting for a result"));
+  EXPECT_EQ(engine_.active_runs(), 0u);
+}
+
 TEST_F(PopflowEngineTest, ConnectAndButtonTriggersMatchByName) {
   engine_.SetFlows({
       MustLoad(FlowJson("c1", R"J([{"id":"a","kind":"toast","message":"{{trigger.data.note}}"}])J",
