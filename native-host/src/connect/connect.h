@@ -18,10 +18,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -80,6 +82,33 @@ struct EventLimits {
 // Parses and validates a POST /v1/events body. InvalidArgument naming the problem otherwise
 // (the server answers 400 with that message). Never throws.
 absl::StatusOr<ConnectEvent> ParseEventBody(std::string_view body, const EventLimits& limits = {});
+
+// Turns the host's outgoing interaction frames into Connect API event messages for Broadcast():
+// interaction.update snapshots whose state changed → offered | connected | held | resumed (held →
+// connected) | ended | wrapupStarted (→ wrapup); interaction.ended → wrapupEnded after wrap-up,
+// else ended when no ended snapshot came first. A "transferred": true field that newly appears →
+// transferred. Repeated snapshots give nothing. Other frames are ignored. Remembers at most
+// `max_tracked` interactions (the oldest is forgotten first).
+class InteractionEventStream {
+ public:
+  explicit InteractionEventStream(size_t max_tracked = 1024) : max_tracked_(max_tracked) {}
+
+  // `frame` is a host → extension frame ({"type": "interaction.update", "interaction": {…}} or
+  // {"type": "interaction.ended", "interactionId": …}). Returns the messages to broadcast.
+  std::vector<boost::json::object> OnFrame(const boost::json::object& frame);
+
+ private:
+  struct Seen {
+    std::string state;
+    bool transferred = false;
+    uint64_t order = 0;
+    boost::json::object interaction;
+  };
+
+  size_t max_tracked_;
+  uint64_t next_order_ = 0;
+  std::map<std::string, Seen, std::less<>> seen_;
+};
 
 // ---- token ------------------------------------------------------------------------------------
 

@@ -167,4 +167,81 @@ absl::StatusOr<ConnectEvent> ParseEventBody(std::string_view body, const EventLi
   return event;
 }
 
+namespace {
+
+boost::json::object Message(std::string_view event, const boost::json::object& interaction) {
+  boost::json::object out;
+  out["event"] = boost::json::string_view(event.data(), event.size());
+  out["interaction"] = interaction;
+  return out;
+}
+
+std::string StringField(const boost::json::object& o, std::string_view key) {
+  const boost::json::value* v = o.if_contains(boost::json::string_view(key.data(), key.size()));
+  return v != nullptr && v->is_string() ? std::string(View(v->get_string())) : std::string();
+}
+
+}  // namespace
+
+std::vector<boost::json::object> InteractionEventStream::OnFrame(const boost::json::object& frame) {
+  std::vector<boost::json::object> out;
+  std::string type = StringField(frame, "type");
+  if (type == "interaction.ended") {
+    auto it = seen_.find(StringField(frame, "interactionId"));
+    if (it == seen_.end())
+      return out;
+    if (it->second.state == "wrapup") {
+      out.push_back(Message("wrapupEnded", it->second.interaction));
+    } else if (it->second.state != "ended") {
+      out.push_back(Message("ended", it->second.interaction));
+    }
+    seen_.erase(it);
+    return out;
+  }
+  if (type != "interaction.update")
+    return out;
+  const boost::json::value* value = frame.if_contains("interaction");
+  if (value == nullptr || !value->is_object())
+    return out;
+  const boost::json::object& interaction = value->get_object();
+  std::string id = StringField(interaction, "interactionId");
+  std::string state = StringField(interaction, "state");
+  if (id.empty() || state.empty())
+    return out;
+
+  auto it = seen_.find(id);
+  if (it == seen_.end()) {
+    if (seen_.size() >= max_tracked_ && !seen_.empty()) {
+      auto oldest = seen_.begin();
+      for (auto i = seen_.begin(); i != seen_.end(); ++i) {
+        if (i->second.order < oldest->second.order)
+          oldest = i;
+      }
+      seen_.erase(oldest);
+    }
+    it = seen_.emplace(id, Seen{}).first;
+    it->second.order = next_order_++;
+  }
+  Seen& seen = it->second;
+  const boost::json::value* transferred = interaction.if_contains("transferred");
+  bool now_transferred =
+      transferred != nullptr && transferred->is_bool() && transferred->get_bool();
+  std::string previous = seen.state;
+  seen.interaction = interaction;
+  if (now_transferred && !seen.transferred)
+    out.push_back(Message("transferred", interaction));
+  seen.transferred = now_transferred;
+  if (state == previous)
+    return out;
+  seen.state = state;
+  if (state == "connected" && previous == "held") {
+    out.push_back(Message("resumed", interaction));
+  } else if (state == "wrapup") {
+    out.push_back(Message("wrapupStarted", interaction));
+  } else if (state == "offered" || state == "connected" || state == "held" || state == "ended") {
+    out.push_back(Message(state, interaction));
+  }
+  return out;
+}
+
 }  // namespace omnibridge::connect

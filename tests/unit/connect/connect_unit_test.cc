@@ -239,3 +239,64 @@ TEST_F(ConnectTokenFileTest, TokenDirIsTheUserConfigDirEvenWithOmnibridgeConfig)
 
 }  // namespace
 }  // namespace omnibridge::connect
+
+namespace omnibridge::connect {
+namespace {
+
+boost::json::object Update(std::string_view id, std::string_view state, bool transferred = false) {
+  boost::json::object interaction{{"interactionId", id}, {"state", state}, {"channel", "voice"}};
+  if (transferred)
+    interaction["transferred"] = true;
+  return boost::json::object{{"type", "interaction.update"}, {"interaction", interaction}};
+}
+
+std::vector<std::string> Events(InteractionEventStream& stream, const boost::json::object& frame) {
+  std::vector<std::string> out;
+  for (const auto& m : stream.OnFrame(frame))
+    out.emplace_back(m.at("event").as_string());
+  return out;
+}
+
+using Names = std::vector<std::string>;
+
+TEST(ConnectEventStream, LifecycleFromSnapshots) {
+  InteractionEventStream s;
+  EXPECT_EQ(Events(s, Update("a", "offered")), Names{"offered"});
+  EXPECT_EQ(Events(s, Update("a", "offered")), Names{});  // repeated snapshot
+  EXPECT_EQ(Events(s, Update("a", "connected")), Names{"connected"});
+  EXPECT_EQ(Events(s, Update("a", "held")), Names{"held"});
+  EXPECT_EQ(Events(s, Update("a", "connected")), Names{"resumed"});
+  EXPECT_EQ(Events(s, Update("a", "connected", true)), Names{"transferred"});
+  EXPECT_EQ(Events(s, Update("a", "wrapup", true)), Names{"wrapupStarted"});
+  auto last = s.OnFrame(boost::json::object{{"type", "interaction.ended"}, {"interactionId", "a"}});
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].at("event"), "wrapupEnded");
+  EXPECT_EQ(last[0].at("interaction").at("interactionId"), "a");
+  // Forgotten: a second ended frame gives nothing.
+  EXPECT_EQ(Events(s, boost::json::object{{"type", "interaction.ended"}, {"interactionId", "a"}}),
+            Names{});
+}
+
+TEST(ConnectEventStream, EndedOnceAndIgnoresOtherFrames) {
+  InteractionEventStream s;
+  EXPECT_EQ(Events(s, Update("b", "offered")), Names{"offered"});
+  EXPECT_EQ(Events(s, boost::json::object{{"type", "interaction.ended"}, {"interactionId", "b"}}),
+            Names{"ended"});
+  EXPECT_EQ(Events(s, Update("c", "ended")), Names{"ended"});
+  EXPECT_EQ(Events(s, boost::json::object{{"type", "interaction.ended"}, {"interactionId", "c"}}),
+            Names{});
+  EXPECT_EQ(Events(s, boost::json::object{{"type", "agent.state"}, {"state", "ready"}}), Names{});
+  EXPECT_EQ(Events(s, boost::json::object{{"type", "interaction.update"}}), Names{});
+}
+
+TEST(ConnectEventStream, Bounded) {
+  InteractionEventStream s(2);
+  EXPECT_EQ(Events(s, Update("1", "offered")), Names{"offered"});
+  EXPECT_EQ(Events(s, Update("2", "offered")), Names{"offered"});
+  EXPECT_EQ(Events(s, Update("3", "offered")), Names{"offered"});  // forgets "1"
+  EXPECT_EQ(Events(s, Update("1", "offered")), Names{"offered"});  // seen as new again
+  EXPECT_EQ(Events(s, Update("3", "offered")), Names{});
+}
+
+}  // namespace
+}  // namespace omnibridge::connect
