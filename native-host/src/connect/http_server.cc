@@ -52,7 +52,8 @@ std::string ToLower(std::string_view s) {
 }
 
 bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
 }
 
 bool SafeHeader(const std::string& name, const std::string& value) {
@@ -239,7 +240,8 @@ class HttpServer::Impl {
     if (handler_ == nullptr)
       return absl::InvalidArgumentError("http server: no handler");
     if (options_.max_body_bytes < 0 || options_.max_connections < 1 ||
-        options_.max_header_bytes < 1024 || options_.max_header_bytes > 65535) {
+        options_.max_header_bytes < 1024 || options_.max_header_bytes > 65535 ||
+        options_.idle_timeout_seconds < 1 || options_.max_ws_queue_messages < 1) {
       return absl::InvalidArgumentError("http server: bad limits");
     }
     boost::system::error_code ec;
