@@ -1592,7 +1592,10 @@ bool ParseTemplate(std::string_view text, const ExprLimits& limits, Template* ou
   t.source_ = std::string(text);
   size_t pos = 0;
   std::string literal;
+  size_t literal_start = 0;  // where the pending literal text begins, for error columns
   while (pos < text.size()) {
+    if (literal.empty())
+      literal_start = pos;
     size_t open = text.find("{{", pos);
     if (open == std::string_view::npos) {
       literal.append(text.substr(pos));
@@ -1608,6 +1611,7 @@ bool ParseTemplate(std::string_view text, const ExprLimits& limits, Template* ou
     if (!literal.empty()) {
       Template::Part lit;
       lit.literal = std::move(literal);
+      lit.column = ColumnOf(text, literal_start);
       t.parts_.push_back(std::move(lit));
       literal.clear();
     }
@@ -1632,6 +1636,7 @@ bool ParseTemplate(std::string_view text, const ExprLimits& limits, Template* ou
   if (!literal.empty()) {
     Template::Part lit;
     lit.literal = std::move(literal);
+    lit.column = ColumnOf(text, literal_start);
     t.parts_.push_back(std::move(lit));
   }
   *out = std::move(t);

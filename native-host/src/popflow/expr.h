@@ -103,7 +103,7 @@ class Template {
     bool is_literal = true;
     std::string literal;
     Expression expr;
-    int column = 0;  // column of the expression's first character in the template
+    int column = 1;  // column of the part's first character in the template
   };
 
   std::vector<Part> parts_;

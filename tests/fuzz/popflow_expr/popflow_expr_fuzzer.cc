@@ -3,6 +3,7 @@
 // (no crash, no unbounded recursion, no value above max_string).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -33,6 +34,8 @@ const json::object& Roots() {
 void CheckError(const ExprError& e, std::string_view text) {
   // Every error points inside the text (or just past its end) and says something.
   if (e.message.empty() || e.column < 1 || static_cast<size_t>(e.column) > text.size() + 1) {
+    std::fprintf(stderr, "bad error: column %d of %zu bytes: %s\n", e.column, text.size(),
+                 e.message.c_str());
     std::abort();
   }
 }

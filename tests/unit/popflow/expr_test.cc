@@ -241,6 +241,13 @@ TEST_F(PopflowExprTest, Limits) {
   EXPECT_THAT(EvalError("concat(vars.big, vars.big)").message, HasSubstr("longer than"));
   EXPECT_THAT(EvalError("vars.big + vars.big").message, HasSubstr("longer than"));
   EXPECT_THAT(EvalError("replace(vars.big, 'x', 'yy')").message, HasSubstr("longer than"));
+  // Literal text that pushes a template over the limit is blamed at its own column.
+  Template big;
+  ExprError terr;
+  ASSERT_TRUE(ParseTemplate("{{vars.big}}ab" + std::string(50, 'x'), limits_, &big, &terr));
+  std::string rendered;
+  EXPECT_FALSE(big.Render(scope_, limits_, false, &rendered, &terr));
+  EXPECT_EQ(terr.column, 13);
   limits_.max_list = 3;
   EXPECT_THAT(EvalError("split('a,b,c,d', ',')").message, HasSubstr("more than 3"));
 }
