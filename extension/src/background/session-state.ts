@@ -43,8 +43,17 @@ function fresh(): State {
   };
 }
 
-export function popKey(run: {interactionId: string; flow: string}): string {
-  return `${run.interactionId}\n${run.flow}`;
+/**
+ * The delivery ledger's key: one delivery per interaction, flow and frame of the run. The host's
+ * engine sends a run as several frames when it waits (a CRM search, a toast with buttons, …), each
+ * with its own runId `<run>.<n>` (n = 1, 2, … within the run; docs/popflow.md "How flows run"); a
+ * host that restarts and runs the flow again sends the same n for the same step, so a repeated
+ * frame is still refused. A runId without that suffix (e.g. the default pop) counts as frame 1.
+ */
+export function popKey(run: {interactionId: string; flow: string; runId?: string}): string {
+  const m = typeof run.runId === 'string' ? /\.(\d{1,6})$/.exec(run.runId) : null;
+  const frame = m ? Number(m[1]) : 1;
+  return frame > 1 ? `${run.interactionId}\n${run.flow}\n${frame}` : `${run.interactionId}\n${run.flow}`;
 }
 
 export class SessionState {

@@ -74,3 +74,12 @@ test('managed popflow.flows go to the host in hello.settings; apps and credentia
   assert.deepEqual(enterpriseLayer({popflow: {flows, apps: {x: {path: '/bin/sh'}}, credentials: {c: {}}}}), {popflow: {flows}});
   assert.deepEqual(enterpriseLayer({popflow: {flows: 'no'}}), {});
 });
+
+test('a deployed flow\'s later frames (<run>.2, .3) are delivered; a repeated frame is not', async () => {
+  const {popKey} = await import('../../../extension/src/background/session-state');
+  const k = (runId: string) => popKey({interactionId: 'i1', flow: 'VIP pop', runId});
+  assert.equal(k('abc-1.1'), k('default-7'), 'frame 1 keeps the one-per-interaction-and-flow key');
+  assert.notEqual(k('abc-1.2'), k('abc-1.1'));
+  assert.equal(k('abc-1.2'), k('xyz-9.2'), 'a restarted host\'s same frame is a repeat');
+  assert.equal(popKey({interactionId: 'i1', flow: 'f'}), 'i1\nf');
+});
