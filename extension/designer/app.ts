@@ -549,7 +549,11 @@ function Designer(): ReactNode {
   const selEdge = selNode ? null : doc.edges.find((e) => e.id === selected) ?? null;
   const ro = readOnly !== null;
 
-  const setProp = (nodeId: string, field: string, value: unknown) => change((d) => pruneEdges({
+  /** The host's message about a field is stale once the field is edited. */
+  const clearHostDiag = (node: string, field: string) =>
+    setHostDiags((ds) => (ds.some((d) => d.node === node && d.field === field) ? ds.filter((d) => !(d.node === node && d.field === field)) : ds));
+
+  const setProp = (nodeId: string, field: string, value: unknown) => (clearHostDiag(nodeId, field), change((d) => pruneEdges({
     ...d,
     nodes: d.nodes.map((n) => {
       if (n.id !== nodeId || !isStep(n)) return n;
@@ -558,7 +562,7 @@ function Designer(): ReactNode {
       else props[field] = value;
       return {...n, data: {...n.data, props}};
     }),
-  }), {coalesce: `${nodeId}.${field}`});
+  }), {coalesce: `${nodeId}.${field}`}));
 
   const setLabel = (nodeId: string, label: string) => change((d) => ({
     ...d, nodes: d.nodes.map((n) => (n.id === nodeId && isStep(n) ? {...n, data: {...n.data, ...(label ? {label} : {label: undefined})}} : n)),
@@ -621,7 +625,10 @@ function Designer(): ReactNode {
               id: tid('filter'), type: 'text', value: t.filter ?? '', disabled: ro, className: 'ob-expr',
               placeholder: "e.g. interaction.channel == 'voice'", 'aria-describedby': `${tid('filter')}-msg`,
               'aria-invalid': diagsFor(TRIGGER_ID, 'filter').length ? true : undefined,
-              onChange: (e: {target: {value: string}}) => setTrigger({filter: e.target.value || undefined}, 'trigger.filter'),
+              onChange: (e: {target: {value: string}}) => {
+                clearHostDiag(TRIGGER_ID, 'filter');
+                setTrigger({filter: e.target.value || undefined}, 'trigger.filter');
+              },
             }),
             h(Messages, {id: `${tid('filter')}-msg`, diags: diagsFor(TRIGGER_ID, 'filter')})),
         h(Messages, {id: 'trigger-start-msg', diags: diagsFor(TRIGGER_ID, 'start')}),

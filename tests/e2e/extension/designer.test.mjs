@@ -238,6 +238,22 @@ test('designer: build by drag and drop, test, deploy, calls, roll back, Connect 
   await page.locator('.react-flow__controls-fitview').click();
   await page.screenshot({path: join(SHOTS, 'designer-canvas.png')});
 
+  // ---- the host's diagnostics land on the field they name, with the column ---------------------
+  await select(page, 'isVip');
+  await page.fill('#f-isVip-condition', "interaction.queue = 'vip'");
+  await page.click('#save-draft');
+  const hostMsg = await expectSoon(s, tab, async () => {
+    const t = await page.textContent('#f-isVip-condition-msg').catch(() => null);
+    return t && /host:/.test(t) ? t : null;
+  }, 'the host\'s message on isVip.condition');
+  assert.match(hostMsg, /column 19/);
+  assert.equal(await page.getAttribute('#f-isVip-condition', 'aria-invalid'), 'true');
+  await page.fill('#f-isVip-condition', "interaction.queue == 'vip'");
+  await page.click('#save-draft');
+  await waitFor(async () => /Draft of VIP pop saved/.test(await status(page)) &&
+    !(await page.locator('#f-isVip-condition-msg').count()), 'a clean draft');
+  await page.locator('.react-flow__pane').click({position: {x: 20, y: 20}});
+
   // ---- Test: the host's dry run, shown on the canvas -----------------------------------------
   await page.selectOption('#sample-select', 'VIP caller');
   await page.fill('#sample-results', JSON.stringify({search: {count: 1, ids: ['1001']}}));
