@@ -261,7 +261,8 @@ function Designer(): ReactNode {
   const change = useCallback((fn: (d: Doc) => Doc, opts: {record?: boolean; coalesce?: string} = {}) => {
     const record = opts.record !== false;
     const sameEdit = opts.coalesce !== undefined && opts.coalesce === coalesceKey.current;
-    coalesceKey.current = opts.coalesce ?? null;
+    // Unrecorded changes (React Flow's measurements, drag moves) do not end an edit being typed.
+    if (record) coalesceKey.current = opts.coalesce ?? null;
     setHist((s) => {
       const next = fn(s.doc);
       if (next === s.doc) return s;

@@ -217,8 +217,11 @@ test('designer: build by drag and drop, test, deploy, calls, roll back, Connect 
   await waitFor(async () => (await page.locator('.react-flow__edge').count()) === edgesBefore - 1, 'undo removes the last edge');
   await page.keyboard.press('Control+Shift+z');
   await waitFor(async () => (await page.locator('.react-flow__edge').count()) === edgesBefore, 'redo brings it back');
-  await dropFromPalette(page, 'kind:delay', 300, 500);
+  // keyboard: a palette item adds its node with Enter, and the inspector shows it
+  await page.focus('[data-palette="kind:delay"]');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('.react-flow__node[data-id="delay1"]');
+  await waitFor(async () => (await page.textContent('#inspector-title')) === 'Delay', 'the new node in the inspector');
   await page.locator('.react-flow__node[data-id="delay1"]').focus();
   await page.keyboard.press('Delete');
   await waitFor(async () => (await page.locator('.react-flow__node[data-id="delay1"]').count()) === 0, 'Delete removes the node');
