@@ -73,10 +73,10 @@ struct ConnectEvent {
 
 struct EventLimits {
   int max_depth = 16;
-  size_t max_string = 4096;           // any string field of the interaction
-  size_t max_id = 256;                // interactionId
-  size_t max_name = 100;              // custom event name
-  size_t max_data_bytes = 64 * 1024;  // serialised `data` objects
+  size_t max_string = 4096;                   // any string field of the interaction
+  size_t max_id = 256;                        // interactionId
+  size_t max_name = 100;                      // custom event name
+  size_t max_data_bytes = size_t{64} * 1024;  // serialised `data` objects
 };
 
 // Parses and validates a POST /v1/events body. InvalidArgument naming the problem otherwise
@@ -142,9 +142,9 @@ class ConnectBackend {
 };
 
 struct ConnectOptions {
-  uint16_t port = 8787;                  // connect.port; 0 = ephemeral (tests)
-  int64_t max_body_bytes = 1024 * 1024;  // connect.maxBodyBytes
-  std::string token_dir;                 // where connect-token lives (UserConfigDir())
+  uint16_t port = 8787;                           // connect.port; 0 = ephemeral (tests)
+  int64_t max_body_bytes = int64_t{1024} * 1024;  // connect.maxBodyBytes
+  std::string token_dir;                          // where connect-token lives (UserConfigDir())
   int max_connections = 32;
   size_t max_subscriber_queue = 256;  // messages queued per WebSocket before it is dropped
 };

@@ -67,8 +67,9 @@ class ConnectServer::Impl : public HttpHandler {
     http.max_ws_queue_messages = options_.max_subscriber_queue;
     http.extra_headers = {"Sec-Fetch-Site", "Sec-Fetch-Mode"};
     auto server = HttpServer::Create(io, std::move(http), this, kEventsPath);
-    if (!server.ok())
+    if (!server.ok()) {
       return server.status();
+    }
     server_ = std::move(*server);
     OMNI_LOG(kInfo, kModule, "Connect API on 127.0.0.1:", server_->port());
     return absl::OkStatus();
@@ -92,18 +93,22 @@ class ConnectServer::Impl : public HttpHandler {
   }
 
   std::optional<HttpResponse> OnHeaders(const HttpRequest& request) override {
-    if (std::optional<HttpResponse> refused = Gate(request))
+    if (std::optional<HttpResponse> refused = Gate(request)) {
       return refused;
+    }
     if (request.path == kEventsPath) {
-      if (request.method == "POST")
+      if (request.method == "POST") {
         return std::nullopt;
-      if (request.method == "GET")
+      }
+      if (request.method == "GET") {
         return Error(426, "GET /v1/events is a WebSocket");
+      }
       return MethodNotAllowed("POST, GET");
     }
     if (request.path == kInteractionsPath) {
-      if (request.method == "GET")
+      if (request.method == "GET") {
         return std::nullopt;
+      }
       return MethodNotAllowed("GET");
     }
     return Error(404, "no such endpoint");
@@ -137,8 +142,9 @@ class ConnectServer::Impl : public HttpHandler {
   }
 
   void Broadcast(const boost::json::value& message) {
-    if (server_ == nullptr)
+    if (server_ == nullptr) {
       return;
+    }
     std::string text = boost::json::serialize(message);
     for (WebSocketId id : server_->WebSockets()) {
       absl::Status sent = server_->SendText(id, text);
@@ -171,15 +177,18 @@ class ConnectServer::Impl : public HttpHandler {
 absl::StatusOr<std::unique_ptr<ConnectServer>> ConnectServer::Create(boost::asio::io_context& io,
                                                                      ConnectOptions options,
                                                                      ConnectBackend* backend) {
-  if (backend == nullptr)
+  if (backend == nullptr) {
     return absl::InvalidArgumentError("connect: no backend");
+  }
   absl::StatusOr<std::string> token = LoadOrCreateToken(options.token_dir);
-  if (!token.ok())
+  if (!token.ok()) {
     return token.status();
+  }
   auto impl = std::make_unique<Impl>(std::move(options), backend, std::move(*token));
   absl::Status started = impl->Start(io);
-  if (!started.ok())
+  if (!started.ok()) {
     return started;
+  }
   return std::unique_ptr<ConnectServer>(new ConnectServer(std::move(impl)));
 }
 

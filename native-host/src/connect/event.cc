@@ -44,16 +44,18 @@ std::string_view View(const boost::json::string& s) { return {s.data(), s.size()
 
 std::string_view EventKindName(EventKind kind) {
   for (const KindName& k : kKinds) {
-    if (k.kind == kind)
+    if (k.kind == kind) {
       return k.name;
+    }
   }
   return "custom";
 }
 
 std::optional<EventKind> ParseEventKind(std::string_view name) {
   for (const KindName& k : kKinds) {
-    if (k.name == name)
+    if (k.name == name) {
       return k.kind;
+    }
   }
   return std::nullopt;
 }
@@ -61,11 +63,13 @@ std::optional<EventKind> ParseEventKind(std::string_view name) {
 boost::json::object ConnectEvent::ToJson() const {
   boost::json::object out;
   out["event"] = EventKindName(kind);
-  if (kind == EventKind::kCustom)
+  if (kind == EventKind::kCustom) {
     out["name"] = name;
+  }
   out["interaction"] = interaction;
-  if (!data.empty())
+  if (!data.empty()) {
     out["data"] = data;
+  }
   return out;
 }
 
@@ -81,11 +85,13 @@ absl::StatusOr<ConnectEvent> ParseEventBody(std::string_view body, const EventLi
   } catch (const std::exception& e) {
     return Invalid("body is not valid JSON");
   }
-  if (ec)
+  if (ec) {
     return Invalid(base::Cat("body is not valid JSON: ", ec.message()));
+  }
   const boost::json::object* object = root.if_object();
-  if (object == nullptr)
+  if (object == nullptr) {
     return Invalid("body must be a JSON object");
+  }
 
   ConnectEvent event;
   const boost::json::value* event_field = object->if_contains("event");
@@ -95,15 +101,18 @@ absl::StatusOr<ConnectEvent> ParseEventBody(std::string_view body, const EventLi
         "ended, missed, wrapupStarted, wrapupEnded, custom");
   }
   std::optional<EventKind> kind = ParseEventKind(View(event_field->get_string()));
-  if (!kind)
+  if (!kind) {
     return Invalid("unknown \"event\"");
+  }
   event.kind = *kind;
 
   if (const boost::json::value* name = object->if_contains("name")) {
-    if (!name->is_string())
+    if (!name->is_string()) {
       return Invalid("\"name\" must be a string");
-    if (event.kind == EventKind::kCustom)
+    }
+    if (event.kind == EventKind::kCustom) {
       event.name = std::string(View(name->get_string()));
+    }
   }
   if (event.kind == EventKind::kCustom &&
       (event.name.empty() || event.name.size() > limits.max_name)) {
@@ -112,11 +121,13 @@ absl::StatusOr<ConnectEvent> ParseEventBody(std::string_view body, const EventLi
   }
 
   const boost::json::value* interaction_field = object->if_contains("interaction");
-  if (interaction_field == nullptr)
+  if (interaction_field == nullptr) {
     return Invalid("\"interaction\" is missing");
+  }
   const boost::json::object* interaction = interaction_field->if_object();
-  if (interaction == nullptr)
+  if (interaction == nullptr) {
     return Invalid("\"interaction\" must be an object");
+  }
 
   const boost::json::value* id = interaction->if_contains("interactionId");
   if (id == nullptr || !id->is_string() || id->get_string().empty() ||
@@ -128,16 +139,18 @@ absl::StatusOr<ConnectEvent> ParseEventBody(std::string_view body, const EventLi
   for (std::string_view field : kStringFields) {
     const boost::json::value* v =
         interaction->if_contains(boost::json::string_view(field.data(), field.size()));
-    if (v == nullptr || v->is_null())
+    if (v == nullptr || v->is_null()) {
       continue;
+    }
     if (!v->is_string() || v->get_string().size() > limits.max_string) {
       return Invalid(base::Cat("\"interaction.", field, "\" must be a string of at most ",
                                limits.max_string, " characters"));
     }
     if (field == "state") {
       bool known = false;
-      for (std::string_view s : kStates)
+      for (std::string_view s : kStates) {
         known = known || s == View(v->get_string());
+      }
       if (!known) {
         return Invalid("\"interaction.state\" must be offered, connected, held, ended or wrapup");
       }
@@ -146,8 +159,9 @@ absl::StatusOr<ConnectEvent> ParseEventBody(std::string_view body, const EventLi
   }
   if (const boost::json::value* data = interaction->if_contains("data")) {
     if (!data->is_null()) {
-      if (!data->is_object())
+      if (!data->is_object()) {
         return Invalid("\"interaction.data\" must be an object");
+      }
       if (boost::json::serialize(*data).size() > limits.max_data_bytes) {
         return Invalid("\"interaction.data\" is too large");
       }
@@ -156,8 +170,9 @@ absl::StatusOr<ConnectEvent> ParseEventBody(std::string_view body, const EventLi
   }
   if (const boost::json::value* data = object->if_contains("data")) {
     if (!data->is_null()) {
-      if (!data->is_object())
+      if (!data->is_object()) {
         return Invalid("\"data\" must be an object");
+      }
       if (boost::json::serialize(*data).size() > limits.max_data_bytes) {
         return Invalid("\"data\" is too large");
       }
@@ -188,8 +203,9 @@ std::vector<boost::json::object> InteractionEventStream::OnFrame(const boost::js
   std::string type = StringField(frame, "type");
   if (type == "interaction.ended") {
     auto it = seen_.find(StringField(frame, "interactionId"));
-    if (it == seen_.end())
+    if (it == seen_.end()) {
       return out;
+    }
     if (it->second.state == "wrapup") {
       out.push_back(Message("wrapupEnded", it->second.interaction));
     } else if (it->second.state != "ended") {
@@ -198,24 +214,28 @@ std::vector<boost::json::object> InteractionEventStream::OnFrame(const boost::js
     seen_.erase(it);
     return out;
   }
-  if (type != "interaction.update")
+  if (type != "interaction.update") {
     return out;
+  }
   const boost::json::value* value = frame.if_contains("interaction");
-  if (value == nullptr || !value->is_object())
+  if (value == nullptr || !value->is_object()) {
     return out;
+  }
   const boost::json::object& interaction = value->get_object();
   std::string id = StringField(interaction, "interactionId");
   std::string state = StringField(interaction, "state");
-  if (id.empty() || state.empty())
+  if (id.empty() || state.empty()) {
     return out;
+  }
 
   auto it = seen_.find(id);
   if (it == seen_.end()) {
     if (seen_.size() >= max_tracked_ && !seen_.empty()) {
       auto oldest = seen_.begin();
       for (auto i = seen_.begin(); i != seen_.end(); ++i) {
-        if (i->second.order < oldest->second.order)
+        if (i->second.order < oldest->second.order) {
           oldest = i;
+        }
       }
       seen_.erase(oldest);
     }
@@ -228,11 +248,13 @@ std::vector<boost::json::object> InteractionEventStream::OnFrame(const boost::js
       transferred != nullptr && transferred->is_bool() && transferred->get_bool();
   std::string previous = seen.state;
   seen.interaction = interaction;
-  if (now_transferred && !seen.transferred)
+  if (now_transferred && !seen.transferred) {
     out.push_back(Message("transferred", interaction));
+  }
   seen.transferred = now_transferred;
-  if (state == previous)
+  if (state == previous) {
     return out;
+  }
   seen.state = state;
   if (state == "connected" && previous == "held") {
     out.push_back(Message("resumed", interaction));

@@ -27,7 +27,7 @@ constexpr char kModule[] = "http";
 constexpr int kMaxPassesPerTurn = 32;
 // lws timeouts have one-second granularity; a half-second tick keeps them on time.
 constexpr std::chrono::milliseconds kTick{500};
-constexpr size_t kBodyChunk = 16 * 1024;
+constexpr size_t kBodyChunk = size_t{16} * 1024;
 // Lingering drain after an early answer (413, 401…) to a request whose body is still coming: the
 // rest is read and dropped for at most this long, so the client reads the answer instead of a
 // connection reset.
@@ -35,8 +35,9 @@ constexpr int kDrainSeconds = 5;
 
 void LwsLog(int level, const char* line) {
   std::string_view text(line);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
     text.remove_suffix(1);
+  }
   if (level & LLL_ERR) {
     OMNI_LOG(kError, kModule, "lws: ", text);
   } else {
@@ -46,8 +47,9 @@ void LwsLog(int level, const char* line) {
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out)
+  for (char& c : out) {
     c = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
   return out;
 }
 
@@ -57,16 +59,18 @@ bool IsTokenChar(char c) {
 }
 
 bool SafeHeader(const std::string& name, const std::string& value) {
-  if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar))
+  if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
     return false;
+  }
   return value.find_first_of("\r\n", 0) == std::string::npos &&
          value.find('\0') == std::string::npos;
 }
 
 std::string CopyHeader(lws* wsi, lws_token_indexes token) {
   int len = lws_hdr_total_length(wsi, token);
-  if (len <= 0)
+  if (len <= 0) {
     return {};
+  }
   std::string value(static_cast<size_t>(len) + 1, '\0');
   int n = lws_hdr_copy(wsi, value.data(), len + 1, token);
   value.resize(n > 0 ? static_cast<size_t>(n) : 0);
@@ -96,42 +100,50 @@ void CollectRequestHead(lws* wsi, const std::vector<std::string>& extra_headers,
   }
   for (int i = 0;; ++i) {
     int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (len <= 0)
+    if (len <= 0) {
       break;
+    }
     std::string fragment(static_cast<size_t>(len) + 1, '\0');
     int n = lws_hdr_copy_fragment(wsi, fragment.data(), len + 1, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n < 0)
+    if (n < 0) {
       break;
+    }
     fragment.resize(static_cast<size_t>(n));
-    if (!request->query.empty())
+    if (!request->query.empty()) {
       request->query += '&';
+    }
     request->query += fragment;
   }
   for (int t = 0; t < WSI_TOKEN_COUNT; ++t) {
     auto token = static_cast<lws_token_indexes>(t);
     const char* name = reinterpret_cast<const char*>(lws_token_to_string(token));
-    if (name == nullptr)
+    if (name == nullptr) {
       continue;
+    }
     std::string_view n(name);
     // Only "name:" entries are headers; "get " and ":path" are the request line and h2 pseudo
     // headers.
-    if (n.size() < 2 || n.back() != ':' || n.front() == ':')
+    if (n.size() < 2 || n.back() != ':' || n.front() == ':') {
       continue;
-    if (lws_hdr_total_length(wsi, token) <= 0)
+    }
+    if (lws_hdr_total_length(wsi, token) <= 0) {
       continue;
+    }
     n.remove_suffix(1);
     request->headers.emplace_back(ToLower(n), CopyHeader(wsi, token));
   }
   for (const std::string& extra : extra_headers) {
     std::string name = ToLower(extra) + ":";
     int len = lws_hdr_custom_length(wsi, name.c_str(), static_cast<int>(name.size()));
-    if (len <= 0)
+    if (len <= 0) {
       continue;
+    }
     std::string value(static_cast<size_t>(len) + 1, '\0');
     int n = lws_hdr_custom_copy(wsi, value.data(), len + 1, name.c_str(),
                                 static_cast<int>(name.size()));
-    if (n < 0)
+    if (n < 0) {
       continue;
+    }
     value.resize(static_cast<size_t>(n));
     name.pop_back();
     request->headers.emplace_back(std::move(name), std::move(value));
@@ -140,12 +152,14 @@ void CollectRequestHead(lws* wsi, const std::vector<std::string>& extra_headers,
 
 // Parses a Content-Length value: digits only, no sign, no overflow.
 bool ParseContentLength(const std::string& text, int64_t* out) {
-  if (text.empty() || text.size() > 18)
+  if (text.empty() || text.size() > 18) {
     return false;
+  }
   int64_t v = 0;
   for (char c : text) {
-    if (c < '0' || c > '9')
+    if (c < '0' || c > '9') {
       return false;
+    }
     v = v * 10 + (c - '0');
   }
   *out = v;
@@ -220,25 +234,36 @@ class HttpServer::Impl {
         alive_(std::make_shared<char>(0)) {}
 
   ~Impl() {
+    // Nothing here throws in practice (error_code overloads); the guard keeps it so.
+    try {
+      Shutdown();
+    } catch (...) {
+    }
+  }
+
+  void Shutdown() {
     destroying_ = true;
     alive_.reset();
     boost::system::error_code ec;
     acceptor_.close(ec);
     tick_.cancel();
-    if (context_ != nullptr)
+    if (context_ != nullptr) {
       lws_context_destroy(context_);
+    }
     context_ = nullptr;
     for (auto& [id, connection] : connections_) {
       connection->wsi = nullptr;
-      if (connection->watch)
+      if (connection->watch) {
         connection->watch->close(ec);
+      }
     }
     connections_.clear();
   }
 
   absl::Status Start() {
-    if (handler_ == nullptr)
+    if (handler_ == nullptr) {
       return absl::InvalidArgumentError("http server: no handler");
+    }
     if (options_.max_body_bytes < 0 || options_.max_connections < 1 ||
         options_.max_header_bytes < 1024 || options_.max_header_bytes > 65535 ||
         options_.idle_timeout_seconds < 1 || options_.max_ws_queue_messages < 1) {
@@ -252,12 +277,15 @@ class HttpServer::Impl {
     }
     boost::asio::ip::tcp::endpoint endpoint(address, options_.port);
     acceptor_.open(endpoint.protocol(), ec);
-    if (!ec)
+    if (!ec) {
       acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
-    if (!ec)
+    }
+    if (!ec) {
       acceptor_.bind(endpoint, ec);
-    if (!ec)
+    }
+    if (!ec) {
       acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    }
     if (ec) {
       return absl::UnavailableError(base::Cat("http server: cannot listen on ",
                                               options_.bind_address, ":", options_.port, ": ",
@@ -285,13 +313,15 @@ class HttpServer::Impl {
     info.pt_serv_buf_size = 16 * 1024;
     info.count_threads = 1;
     context_ = lws_create_context(&info);
-    if (context_ == nullptr)
+    if (context_ == nullptr) {
       return absl::InternalError("http server: lws_create_context failed");
+    }
     info.protocols = protocols_;
     info.vhost_name = "omnibridge";
     vhost_ = lws_create_vhost(context_, &info);
-    if (vhost_ == nullptr)
+    if (vhost_ == nullptr) {
       return absl::InternalError("http server: lws_create_vhost failed");
+    }
 
     Accept();
     Tick();
@@ -304,23 +334,28 @@ class HttpServer::Impl {
     HttpServerStats s = stats_;
     s.open_connections = connections_.size();
     s.open_websockets = 0;
-    for (const auto& [id, c] : connections_)
+    for (const auto& [id, c] : connections_) {
       s.open_websockets += c->is_ws ? 1 : 0;
+    }
     return s;
   }
 
-  absl::Status SendText(WebSocketId id, std::string message) {
+  absl::Status SendText(WebSocketId id, std::string_view message) {
     HttpConnection* c = FindWebSocket(id);
-    if (c == nullptr)
+    if (c == nullptr) {
       return absl::NotFoundError("websocket not open");
-    if (c->close_requested)
+    }
+    if (c->close_requested) {
       return absl::FailedPreconditionError("websocket closing");
+    }
     if (c->ws_out.size() >= options_.max_ws_queue_messages ||
         c->ws_out_bytes + message.size() > options_.max_ws_queue_bytes) {
       return absl::ResourceExhaustedError("websocket output queue full");
     }
-    std::string framed(LWS_PRE, '\0');
-    framed += message;
+    std::string framed;
+    framed.reserve(LWS_PRE + message.size());
+    framed.append(LWS_PRE, '\0');
+    framed.append(message);
     c->ws_out_bytes += message.size();
     c->ws_out.push_back(std::move(framed));
     RequestWritable(*c);
@@ -329,8 +364,9 @@ class HttpServer::Impl {
 
   void Close(WebSocketId id, int code, std::string_view reason) {
     HttpConnection* c = FindWebSocket(id);
-    if (c == nullptr || c->close_requested)
+    if (c == nullptr || c->close_requested) {
       return;
+    }
     c->close_requested = true;
     c->close_code = code;
     c->close_reason = std::string(reason.substr(0, 120));
@@ -340,16 +376,18 @@ class HttpServer::Impl {
   std::vector<WebSocketId> WebSockets() const {
     std::vector<WebSocketId> ids;
     for (const auto& [id, c] : connections_) {
-      if (c->is_ws && !c->close_requested)
+      if (c->is_ws && !c->close_requested) {
         ids.push_back(id);
+      }
     }
     std::sort(ids.begin(), ids.end());
     return ids;
   }
 
   void Respond(HttpConnection& c, uint64_t seq, HttpResponse response) {
-    if (c.wsi == nullptr || seq != c.request_seq || c.response || c.response_done)
+    if (c.wsi == nullptr || seq != c.request_seq || c.response || c.response_done) {
       return;
+    }
     QueueResponse(c, std::move(response));
   }
 
@@ -368,16 +406,18 @@ class HttpServer::Impl {
     acceptor_.async_accept(
         [this, alive = std::weak_ptr<char>(alive_)](const boost::system::error_code& ec,
                                                     boost::asio::ip::tcp::socket socket) {
-          if (alive.expired() || ec == boost::asio::error::operation_aborted)
+          if (alive.expired() || ec == boost::asio::error::operation_aborted) {
             return;
+          }
           if (ec) {
             // EMFILE and friends: back off a little instead of spinning on the listen socket.
             OMNI_LOG(kWarning, kModule, "accept failed: ", ec.message());
             auto timer =
                 std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(100));
             timer->async_wait([this, timer, alive](const boost::system::error_code&) {
-              if (!alive.expired())
+              if (!alive.expired()) {
                 Accept();
+              }
             });
             return;
           }
@@ -398,8 +438,9 @@ class HttpServer::Impl {
     auto remote = socket.remote_endpoint(ec);
     std::string peer = ec ? std::string("?") : remote.address().to_string();
     int fd = socket.release(ec);
-    if (ec || fd < 0)
+    if (ec || fd < 0) {
       return;
+    }
     int watch_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (watch_fd < 0) {
       ::close(fd);
@@ -437,23 +478,27 @@ class HttpServer::Impl {
 
   void DropConnection(uint64_t id) {
     auto it = connections_.find(id);
-    if (it == connections_.end())
+    if (it == connections_.end()) {
       return;
+    }
     boost::system::error_code ec;
-    if (it->second->watch)
+    if (it->second->watch) {
       it->second->watch->close(ec);
+    }
     connections_.erase(it);
   }
 
   // ---- driving lws from asio ----------------------------------------------------------------
 
   void ScheduleService() {
-    if (service_posted_ || destroying_)
+    if (service_posted_ || destroying_) {
       return;
+    }
     service_posted_ = true;
     boost::asio::post(io_, [this, alive = std::weak_ptr<char>(alive_)] {
-      if (alive.expired())
+      if (alive.expired()) {
         return;
+      }
       service_posted_ = false;
       RunPasses();
     });
@@ -464,15 +509,18 @@ class HttpServer::Impl {
   bool AnyReady() {
     pollfds_.clear();
     for (const auto& [id, c] : connections_) {
-      if (c->wsi == nullptr || !c->watch || !c->watch->is_open())
+      if (c->wsi == nullptr || !c->watch || !c->watch->is_open()) {
         continue;
+      }
       short events = POLLIN;
-      if (c->wants_write || lws_partial_buffered(c->wsi))
+      if (c->wants_write || lws_partial_buffered(c->wsi)) {
         events |= POLLOUT;
+      }
       pollfds_.push_back({c->watch->native_handle(), events, 0});
     }
-    if (pollfds_.empty())
+    if (pollfds_.empty()) {
       return false;
+    }
     return ::poll(pollfds_.data(), pollfds_.size(), 0) > 0;
   }
 
@@ -480,8 +528,9 @@ class HttpServer::Impl {
   // poll() over its sockets plus its ripe timers. A pass that saw ready sockets is followed by
   // one more, because lws queues internal writes (pong, close echo) while reading.
   void RunPasses() {
-    if (context_ == nullptr || destroying_)
+    if (context_ == nullptr || destroying_) {
       return;
+    }
     if (in_service_) {
       ScheduleService();
       return;
@@ -509,8 +558,9 @@ class HttpServer::Impl {
       }
     }
     in_service_ = false;
-    if (yielded)
+    if (yielded) {
       ScheduleService();
+    }
     ArmWaits();
   }
 
@@ -518,8 +568,9 @@ class HttpServer::Impl {
     std::weak_ptr<char> alive(alive_);
     for (auto& [id, cp] : connections_) {
       HttpConnection& c = *cp;
-      if (c.wsi == nullptr || !c.watch || !c.watch->is_open())
+      if (c.wsi == nullptr || !c.watch || !c.watch->is_open()) {
         continue;
+      }
       if (!c.read_armed) {
         c.read_armed = true;
         c.watch->async_wait(boost::asio::posix::stream_descriptor::wait_read,
@@ -539,13 +590,16 @@ class HttpServer::Impl {
 
   void OnWatch(const std::weak_ptr<char>& alive, uint64_t id, const boost::system::error_code& ec,
                bool write) {
-    if (alive.expired())
+    if (alive.expired()) {
       return;
+    }
     auto it = connections_.find(id);
-    if (it != connections_.end())
+    if (it != connections_.end()) {
       (write ? it->second->write_armed : it->second->read_armed) = false;
-    if (ec == boost::asio::error::operation_aborted)
+    }
+    if (ec == boost::asio::error::operation_aborted) {
       return;
+    }
     ScheduleService();
   }
 
@@ -553,20 +607,23 @@ class HttpServer::Impl {
     tick_.expires_after(kTick);
     tick_.async_wait(
         [this, alive = std::weak_ptr<char>(alive_)](const boost::system::error_code& ec) {
-          if (alive.expired() || ec)
+          if (alive.expired() || ec) {
             return;
+          }
           RunPasses();
           Tick();
         });
   }
 
   void RequestWritable(HttpConnection& c) {
-    if (c.wsi == nullptr)
+    if (c.wsi == nullptr) {
       return;
+    }
     lws_callback_on_writable(c.wsi);
     c.wants_write = true;
-    if (!in_service_)
+    if (!in_service_) {
       ScheduleService();
+    }
   }
 
   // ---- lws callbacks --------------------------------------------------------------------------
@@ -574,12 +631,14 @@ class HttpServer::Impl {
   static int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
     lws_context* context = lws_get_context(wsi);
     auto* self = context ? static_cast<Impl*>(lws_context_user(context)) : nullptr;
-    if (self == nullptr)
+    if (self == nullptr) {
       return 0;
+    }
     ++self->callbacks_;
     auto* connection = static_cast<HttpConnection*>(lws_get_opaque_user_data(wsi));
-    if (connection == nullptr)
+    if (connection == nullptr) {
       return 0;
+    }
     connection->wsi = reason == LWS_CALLBACK_WSI_DESTROY ? nullptr : wsi;
     return self->OnCallback(*connection, wsi, reason, in, len);
   }
@@ -599,8 +658,9 @@ class HttpServer::Impl {
         return OnUpgrade(c, wsi, static_cast<const char*>(in));
       case LWS_CALLBACK_ESTABLISHED:
         c.is_ws = true;
-        if (!destroying_)
+        if (!destroying_) {
           handler_->OnWebSocketOpen(c.id);
+        }
         return 0;
       case LWS_CALLBACK_RECEIVE:
         return OnWsReceive(c, wsi, static_cast<const char*>(in), len);
@@ -670,8 +730,9 @@ class HttpServer::Impl {
   }
 
   int OnHttpBody(HttpConnection& c, const char* data, size_t len) {
-    if (c.discard_body)
+    if (c.discard_body) {
       return 0;
+    }
     if (c.request.body.size() + len > static_cast<size_t>(options_.max_body_bytes)) {
       // Content-Length lied (lws would not deliver more than it): answer 413 and drop the rest.
       c.discard_body = true;
@@ -701,8 +762,9 @@ class HttpServer::Impl {
     // by then and the handler never sees the request.
     boost::asio::post(io_,
                       [this, alive = std::weak_ptr<char>(alive_), id = c.id, seq = c.request_seq] {
-                        if (alive.expired())
+                        if (alive.expired()) {
                           return;
+                        }
                         auto it = connections_.find(id);
                         if (it == connections_.end() || it->second->wsi == nullptr ||
                             it->second->request_seq != seq) {
@@ -715,8 +777,9 @@ class HttpServer::Impl {
 
   void Dispatch(HttpConnection& c) {
     auto it = connections_.find(c.id);
-    if (it == connections_.end())
+    if (it == connections_.end()) {
       return;
+    }
     HttpResponder responder(std::weak_ptr<HttpConnection>(it->second), c.request_seq);
     handler_->OnRequest(std::move(c.request), std::move(responder));
   }
@@ -745,7 +808,7 @@ class HttpServer::Impl {
       if (!c.response) {
         constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
         unsigned char buffer[LWS_PRE + sizeof kContinue];
-        std::memcpy(buffer + LWS_PRE, kContinue, sizeof kContinue - 1);
+        std::memcpy(buffer + LWS_PRE, kContinue, sizeof kContinue);
         if (lws_write(wsi, buffer + LWS_PRE, sizeof kContinue - 1, LWS_WRITE_HTTP) <
             static_cast<int>(sizeof kContinue - 1)) {
           return -1;
@@ -753,29 +816,33 @@ class HttpServer::Impl {
         return 0;
       }
     }
-    if (!c.response)
+    if (!c.response) {
       return 0;
+    }
     HttpResponse& r = *c.response;
     if (!c.headers_sent) {
       size_t room = 512;
-      for (const auto& [name, value] : r.headers)
+      for (const auto& [name, value] : r.headers) {
         room += name.size() + value.size() + 4;
+      }
       std::vector<unsigned char> buffer(LWS_PRE + room);
       unsigned char* start = buffer.data() + LWS_PRE;
       unsigned char* p = start;
       unsigned char* end = buffer.data() + buffer.size();
       std::string content_type = "application/json";
       for (const auto& [name, value] : r.headers) {
-        if (name == "content-type")
+        if (name == "content-type") {
           content_type = value;
+        }
       }
       if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(r.status),
                                       content_type.c_str(), r.body.size(), &p, end)) {
         return -1;
       }
       for (const auto& [name, value] : r.headers) {
-        if (name == "content-type")
+        if (name == "content-type") {
           continue;
+        }
         std::string key = name + ":";
         if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(key.c_str()),
                                         reinterpret_cast<const unsigned char*>(value.data()),
@@ -791,8 +858,9 @@ class HttpServer::Impl {
           return -1;
         }
       }
-      if (lws_finalize_write_http_header(wsi, start, &p, end))
+      if (lws_finalize_write_http_header(wsi, start, &p, end)) {
         return -1;
+      }
       c.headers_sent = true;
       if (!r.body.empty()) {
         RequestWritable(c);
@@ -802,11 +870,12 @@ class HttpServer::Impl {
       size_t n = std::min(kBodyChunk, r.body.size() - c.body_sent);
       bool last = c.body_sent + n == r.body.size();
       std::vector<unsigned char> buffer(LWS_PRE + n);
-      std::memcpy(buffer.data() + LWS_PRE, r.body.data() + c.body_sent, n);
+      std::copy_n(r.body.data() + c.body_sent, n, buffer.data() + LWS_PRE);
       int written =
           lws_write(wsi, buffer.data() + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
-      if (written < static_cast<int>(n))
+      if (written < static_cast<int>(n)) {
         return -1;
+      }
       c.body_sent += n;
       if (!last) {
         RequestWritable(c);
@@ -821,8 +890,9 @@ class HttpServer::Impl {
       lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, kDrainSeconds);
       return 0;
     }
-    if (c.close_after_response)
+    if (c.close_after_response) {
       return -1;
+    }
     return lws_http_transaction_completed(wsi) ? -1 : 0;
   }
 
@@ -839,8 +909,9 @@ class HttpServer::Impl {
     } else {
       refusal = handler_->OnWebSocketUpgrade(request);
     }
-    if (!refusal)
+    if (!refusal) {
       return 0;
+    }
     // lws's upgrade path wants the refusal written from this callback (as lws_return_http_status
     // does); it is small and the connection is fresh, then the connection closes.
     std::vector<unsigned char> buffer(LWS_PRE + 1024 + refusal->body.size());
@@ -858,8 +929,8 @@ class HttpServer::Impl {
         lws_finalize_http_header(wsi, &p, end)) {
       return -1;
     }
-    std::memcpy(p, refusal->body.data(), refusal->body.size());
-    p += refusal->body.size();
+    p = std::copy_n(reinterpret_cast<const unsigned char*>(refusal->body.data()),
+                    refusal->body.size(), p);
     lws_write(wsi, start, static_cast<size_t>(p - start), LWS_WRITE_HTTP_HEADERS);
     return -1;
   }
@@ -883,8 +954,9 @@ class HttpServer::Impl {
     if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
       std::string message = std::move(c.ws_in);
       c.ws_in.clear();
-      if (!destroying_)
+      if (!destroying_) {
         handler_->OnWebSocketMessage(c.id, message);
+      }
     }
     return 0;
   }
@@ -895,8 +967,9 @@ class HttpServer::Impl {
       size_t n = message.size() - LWS_PRE;
       int written = lws_write(wsi, reinterpret_cast<unsigned char*>(message.data()) + LWS_PRE, n,
                               LWS_WRITE_TEXT);
-      if (written < static_cast<int>(n))
+      if (written < static_cast<int>(n)) {
         return -1;
+      }
       c.ws_out_bytes -= n;
       c.ws_out.pop_front();
     }
@@ -913,15 +986,18 @@ class HttpServer::Impl {
 
   void OnDestroyed(HttpConnection& c) {
     auto it = connections_.find(c.id);
-    if (it == connections_.end())
+    if (it == connections_.end()) {
       return;
+    }
     std::shared_ptr<HttpConnection> keep = it->second;  // `c` lives until we return
     connections_.erase(it);
     boost::system::error_code ec;
-    if (c.watch)
+    if (c.watch) {
       c.watch->close(ec);
-    if (c.is_ws && !destroying_)
+    }
+    if (c.is_ws && !destroying_) {
       handler_->OnWebSocketClosed(c.id);
+    }
   }
 
   boost::asio::io_context& io_;
@@ -949,8 +1025,9 @@ class HttpServer::Impl {
 void HttpResponder::Respond(HttpResponse response) {
   std::shared_ptr<HttpConnection> connection = connection_.lock();
   connection_.reset();
-  if (connection == nullptr || connection->server == nullptr)
+  if (connection == nullptr || connection->server == nullptr) {
     return;
+  }
   connection->server->Respond(*connection, request_seq_, std::move(response));
 }
 
@@ -965,8 +1042,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(boost::asio::io_c
                                                                std::string websocket_path) {
   auto impl = std::make_unique<Impl>(io, std::move(options), handler, std::move(websocket_path));
   absl::Status status = impl->Start();
-  if (!status.ok())
+  if (!status.ok()) {
     return status;
+  }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -976,8 +1054,8 @@ HttpServer::~HttpServer() = default;
 
 uint16_t HttpServer::port() const { return impl_->port(); }
 
-absl::Status HttpServer::SendText(WebSocketId id, std::string message) {
-  return impl_->SendText(id, std::move(message));
+absl::Status HttpServer::SendText(WebSocketId id, std::string_view message) {
+  return impl_->SendText(id, message);
 }
 
 void HttpServer::Close(WebSocketId id, int code, std::string_view reason) {

@@ -37,15 +37,15 @@ struct HttpServerOptions {
   uint16_t port = 0;                       // 0: an ephemeral port, see HttpServer::port()
   // Request bodies larger than this are answered 413 as soon as Content-Length shows it (or the
   // running total passes it); no byte past the cap is kept.
-  int64_t max_body_bytes = 1024 * 1024;
+  int64_t max_body_bytes = int64_t{1024} * 1024;
   int max_header_bytes = 8192;    // whole request head; more → lws answers 431 / closes
   int max_connections = 64;       // beyond this, new connections are closed at once
   int idle_timeout_seconds = 30;  // keep-alive and unanswered-request bound
   // WebSocket: per-connection output queue bound (SendText() beyond it → ResourceExhausted) and
   // the largest incoming message (more → the connection is closed with 1009).
   size_t max_ws_queue_messages = 256;
-  size_t max_ws_queue_bytes = 4 * 1024 * 1024;
-  size_t max_ws_message_bytes = 64 * 1024;
+  size_t max_ws_queue_bytes = size_t{4} * 1024 * 1024;
+  size_t max_ws_message_bytes = size_t{64} * 1024;
   // Request headers are collected from libwebsockets' table of known headers (Host,
   // Authorization, Origin, Content-Type, …). Other headers are only captured when named here,
   // e.g. "X-Omnibridge-Signature" (libwebsockets cannot enumerate unknown headers).
@@ -151,7 +151,7 @@ class HttpServer {
 
   // Queues a text message. ResourceExhausted when the connection's queue bound is reached (the
   // message is dropped; the caller decides whether to Close()), NotFound when `id` is not open.
-  absl::Status SendText(WebSocketId id, std::string message);
+  absl::Status SendText(WebSocketId id, std::string_view message);
   // Closes after the queued messages are sent (status 1000, or `code` with `reason`).
   void Close(WebSocketId id, int code = 1000, std::string_view reason = "");
   std::vector<WebSocketId> WebSockets() const;

@@ -27,22 +27,26 @@ std::string Errno(std::string_view what, const std::string& path) {
 }
 
 bool IsToken(std::string_view text) {
-  if (text.size() != kTokenHexLength)
+  if (text.size() != kTokenHexLength) {
     return false;
+  }
   for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
       return false;
+    }
   }
   return true;
 }
 
 // mkdir -p with mode 0700 for the parts it creates.
 absl::Status MakeDirs(const std::string& dir) {
-  if (dir.empty())
+  if (dir.empty()) {
     return absl::InvalidArgumentError("connect: no config directory");
+  }
   for (size_t pos = 1; pos <= dir.size(); ++pos) {
-    if (pos != dir.size() && dir[pos] != '/')
+    if (pos != dir.size() && dir[pos] != '/') {
       continue;
+    }
     std::string part = dir.substr(0, pos);
     if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
       return absl::PermissionDeniedError(Errno("connect: cannot create", part));
@@ -78,8 +82,9 @@ enum class ReadResult { kToken, kMissing, kNotAToken };
 absl::StatusOr<ReadResult> ReadToken(const std::string& path, std::string* token) {
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    if (errno == ENOENT)
+    if (errno == ENOENT) {
       return ReadResult::kMissing;
+    }
     return absl::FailedPreconditionError(Errno("connect: cannot open", path));
   }
   struct stat st;
@@ -98,14 +103,16 @@ absl::StatusOr<ReadResult> ReadToken(const std::string& path, std::string* token
   char buffer[256];
   ssize_t n = ::read(fd, buffer, sizeof buffer);
   ::close(fd);
-  if (n < 0)
+  if (n < 0) {
     return absl::FailedPreconditionError(Errno("connect: cannot read", path));
+  }
   std::string_view text(buffer, static_cast<size_t>(n));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
     text.remove_suffix(1);
   }
-  if (!IsToken(text))
+  if (!IsToken(text)) {
     return ReadResult::kNotAToken;
+  }
   *token = std::string(text);
   return ReadResult::kToken;
 }
@@ -116,13 +123,15 @@ absl::StatusOr<ReadResult> ReadToken(const std::string& path, std::string* token
 absl::StatusOr<std::string> WriteToken(const std::string& dir, const std::string& path,
                                        bool replace) {
   absl::StatusOr<std::string> token = NewToken();
-  if (!token.ok())
+  if (!token.ok()) {
     return token.status();
+  }
   std::string temp = base::Cat(dir, "/.connect-token.", ::getpid(), ".tmp");
   ::unlink(temp.c_str());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
+  if (fd < 0) {
     return absl::PermissionDeniedError(Errno("connect: cannot create", temp));
+  }
   std::string content = *token + "\n";
   bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
             ::fsync(fd) == 0;
@@ -136,8 +145,9 @@ absl::StatusOr<std::string> WriteToken(const std::string& dir, const std::string
   ::unlink(temp.c_str());
   if (linked != 0) {
     errno = link_errno;
-    if (!replace && link_errno == EEXIST)
+    if (!replace && link_errno == EEXIST) {
       return std::string();  // someone else created it
+    }
     return absl::PermissionDeniedError(Errno("connect: cannot create", path));
   }
   OMNI_LOG(kInfo, "connect", "created the Connect API token ", path);
@@ -148,25 +158,30 @@ absl::StatusOr<std::string> WriteToken(const std::string& dir, const std::string
 
 absl::StatusOr<std::string> LoadOrCreateToken(const std::string& dir) {
   absl::Status made = MakeDirs(dir);
-  if (!made.ok())
+  if (!made.ok()) {
     return made;
+  }
   std::string path = dir + "/" + kTokenFileName;
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string token;
     absl::StatusOr<ReadResult> read = ReadToken(path, &token);
-    if (!read.ok())
+    if (!read.ok()) {
       return read.status();
-    if (*read == ReadResult::kToken)
+    }
+    if (*read == ReadResult::kToken) {
       return token;
+    }
     if (*read == ReadResult::kNotAToken) {
       OMNI_LOG(kWarning, "connect", path, " does not hold a token; replacing it");
     }
     absl::StatusOr<std::string> written =
         WriteToken(dir, path, /*replace=*/*read == ReadResult::kNotAToken);
-    if (!written.ok())
+    if (!written.ok()) {
       return written.status();
-    if (!written->empty())
+    }
+    if (!written->empty()) {
       return *written;
+    }
     // Lost a creation race: read the winner's token.
   }
   return absl::UnavailableError(base::Cat("connect: cannot settle ", path));
@@ -174,26 +189,31 @@ absl::StatusOr<std::string> LoadOrCreateToken(const std::string& dir) {
 
 std::optional<std::string_view> BearerToken(std::string_view authorization) {
   constexpr std::string_view kScheme = "bearer";
-  if (authorization.size() <= kScheme.size() + 1)
+  if (authorization.size() <= kScheme.size() + 1) {
     return std::nullopt;
+  }
   if (!absl::EqualsIgnoreCase(absl::string_view(authorization.data(), kScheme.size()),
                               absl::string_view(kScheme.data(), kScheme.size())) ||
       authorization[kScheme.size()] != ' ') {
     return std::nullopt;
   }
   std::string_view token = authorization.substr(kScheme.size() + 1);
-  while (!token.empty() && token.front() == ' ')
+  while (!token.empty() && token.front() == ' ') {
     token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ')
+  }
+  while (!token.empty() && token.back() == ' ') {
     token.remove_suffix(1);
-  if (token.empty())
+  }
+  if (token.empty()) {
     return std::nullopt;
+  }
   return token;
 }
 
 bool TokenMatches(std::string_view expected, std::string_view presented) {
-  if (expected.empty() || expected.size() != presented.size())
+  if (expected.empty() || expected.size() != presented.size()) {
     return false;
+  }
   return CRYPTO_memcmp(expected.data(), presented.data(), expected.size()) == 0;
 }
 
