@@ -10,11 +10,10 @@
 #include "boost/json/serialize.hpp"
 #include "boost/json/value_from.hpp"
 
-#include "agent/agent_session.h"
+#include "app/agent_host.h"
 #include "app/host_session.h"
 #include "base/log.h"
 #include "config/config.h"
-#include "cti/ami/ami_link.h"
 #include "nm/frame_codec.h"
 #include "nm/protocol.h"
 #include "nm/stdio_channel.h"
@@ -75,59 +74,6 @@ json::object ManagedLayer(const json::object& settings) {
   return layer;
 }
 
-cti::ami::AmiLinkOptions AmiOptions(const config::AmiConfig& ami) {
-  cti::ami::AmiLinkOptions options;
-  options.host = ami.host;
-  options.port = static_cast<uint16_t>(ami.port);
-  options.tls = ami.tls;
-  options.username = ami.username;
-  options.secret = ami.secret;
-  return options;
-}
-
-// Creates the CTI link and the agent session when the configuration names an agent; otherwise
-// tells the extension why there is no CTI.
-void StartAgent(boost::asio::io_context& loop, const config::Config& config,
-                const base::Clock& clock, HostSession& session, std::unique_ptr<cti::CtiLink>& link,
-                std::unique_ptr<agent::AgentSession>& agent_session) {
-  auto down = [&](const std::string& detail) {
-    OMNI_LOG(kWarning, "host", "CTI not started: ", detail);
-    session.Publish(json::value_from(nm::CtiStatus{"down", config.cti.driver, detail}));
-  };
-  if (config.agent.id.empty() || config.agent.interfaces.empty()) {
-    down("no agent configured: set agent.id and agent.interfaces in the host configuration");
-    return;
-  }
-  auto ami = cti::ami::AmiLink::Create(loop, AmiOptions(config.cti.ami));
-  if (!ami.ok()) {
-    down(std::string(ami.status().message()));
-    return;
-  }
-  link = std::move(*ami);
-  agent::AgentConfig agent_config;
-  agent_config.agent_id = config.agent.id;
-  agent_config.interfaces = config.agent.interfaces;
-  agent_config.queues = config.agent.queues;
-  agent_config.reason_codes = config.agent.reason_codes;
-  agent_config.driver = config.cti.driver;
-  agent_session = std::make_unique<agent::AgentSession>(
-      std::move(agent_config), link.get(), &clock,
-      [&session](json::object frame) { session.Publish(std::move(frame)); });
-  for (const nm::MessageTypeInfo& info : nm::AllMessageTypes()) {
-    if (info.direction != nm::Direction::kToHost || !agent::AgentSession::Handles(info.type))
-      continue;
-    agent::AgentSession* target = agent_session.get();
-    session.RegisterHandler(std::string(info.type),
-                            [target](const json::object& request, HostSession::Reply reply) {
-                              target->HandleRequest(request, std::move(reply));
-                            });
-  }
-  for (const std::string& capability : agent::AgentSession::HelloCapabilities())
-    session.AddCapability(capability);
-  if (absl::Status started = link->Start(agent_session.get()); !started.ok())
-    down(std::string(started.message()));
-}
-
 }  // namespace
 
 int RunHost(const std::vector<std::string>& args) {
@@ -175,13 +121,15 @@ int RunHost(const std::vector<std::string>& args) {
   boost::asio::io_context loop(1);
   std::unique_ptr<nm::StdioChannel> channel;
   base::SystemClock clock;
-  std::unique_ptr<cti::CtiLink> link;
-  std::unique_ptr<agent::AgentSession> agent_session;
+  std::unique_ptr<AgentHost> agent_host;
   HostSession* session_ptr = nullptr;
 
   HostSession::Options options;
   options.version = OMNI_VERSION;
   options.capabilities = {"ping"};
+  options.send_pieces = [&channel](std::initializer_list<std::string_view> pieces) {
+    return channel->SendPieces(pieces);
+  };
   // The CTI link starts once the extension has said hello: its settings are the enterprise layer
   // of the configuration (CTI address, reason codes), and start-up stays fast.
   options.on_hello = [&](const nm::HelloRequest& hello) {
@@ -197,13 +145,13 @@ int RunHost(const std::vector<std::string>& args) {
       }
       result = std::move(*reloaded);
     }
-    StartAgent(loop, result.config, clock, *session_ptr, link, agent_session);
-  };
-  options.after_hello = [&] {
-    if (agent_session) {
-      for (boost::json::object& frame : agent_session->CurrentFrames())
-        session_ptr->Publish(std::move(frame));
-    }
+    // The administrator's layers alone: PopFlow takes allowed programs and enterprise flows
+    // only from there.
+    config::Layers admin_layers = layers;
+    admin_layers.user_file.clear();
+    auto admin = config::Load(admin_layers, config::LoadMode::kLenient);
+    agent_host = std::make_unique<AgentHost>(loop, clock, *session_ptr, result.config,
+                                             admin.ok() ? admin->config : config::Config());
   };
   HostSession session(std::move(options), [&channel](const json::value& message) {
     return channel->Send(message);  // refusals are logged by the channel
@@ -220,7 +168,8 @@ int RunHost(const std::vector<std::string>& args) {
   channel = std::make_unique<nm::StdioChannel>(
       loop, ::dup(STDIN_FILENO), ::dup(STDOUT_FILENO), static_cast<size_t>(config.max_frame_bytes),
       nm::StdioChannel::Callbacks{
-          [&session](nm::DecodedFrame&& frame) { session.OnFrame(std::move(frame)); },
+          [&session](std::string_view payload) { session.OnPayload(payload); },
+          [&session](uint32_t length) { session.OnOversize(length); },
           [&] {
             OMNI_LOG(kInfo, "host", "stdin closed: exiting");
             shutdown();
@@ -240,10 +189,7 @@ int RunHost(const std::vector<std::string>& args) {
 
   channel->Start();
   loop.run();
-  if (link)
-    link->Stop();
-  agent_session.reset();
-  link.reset();
+  agent_host.reset();
   return 0;
 }
 

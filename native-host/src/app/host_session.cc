@@ -1,9 +1,11 @@
 #include "app/host_session.h"
 
 #include "absl/strings/str_cat.h"
+#include "boost/json/parse.hpp"
 #include "boost/json/value_from.hpp"
 
 #include "base/log.h"
+#include "nm/envelope.h"
 #include "nm/message.h"
 #include "nm/wire_error.h"
 
@@ -31,17 +33,70 @@ void HostSession::SendError(const json::value& re, const absl::Status& status) {
 
 void HostSession::OnFrame(nm::DecodedFrame&& frame) {
   if (frame.oversize()) {
-    SendError(nullptr, nm::WireError(nm::WireCode::kFrameTooLarge,
-                                     base::Cat("message of ", frame.oversize_length,
-                                               " bytes exceeds the limit; it was skipped")));
+    OnOversize(frame.oversize_length);
+  } else {
+    OnPayload(frame.payload);
+  }
+}
+
+void HostSession::OnOversize(uint32_t length) {
+  SendError(nullptr, nm::WireError(nm::WireCode::kFrameTooLarge,
+                                   base::Cat("message of ", length,
+                                             " bytes exceeds the limit; it was skipped")));
+}
+
+void HostSession::OnPayload(std::string_view payload) {
+  if (absl::Status valid = nm::ValidateJson(payload); !valid.ok()) {
+    SendError(nullptr, valid);
     return;
   }
-  auto message = nm::ParseInboundMessage(frame.payload);
+  if (FastPong(payload))
+    return;
+  auto message = nm::ParseInboundMessage(payload);
   if (!message.ok()) {
     SendError(nullptr, message.status());
     return;
   }
   Dispatch(std::move(*message));
+}
+
+namespace {
+// An id the fast path may echo as is: a short string without escapes, or a small integer. Anything
+// else goes through the DOM path and its precise validation.
+bool PlainId(std::string_view raw) {
+  if (raw.size() > 2 && raw.size() <= 130 && raw.front() == '"' && raw.back() == '"')
+    return raw.find('\\') == std::string_view::npos;
+  if (raw.empty() || raw.size() > 18)
+    return false;
+  for (char c : raw) {
+    if (c < '0' || c > '9')
+      return false;
+  }
+  return true;
+}
+}  // namespace
+
+bool HostSession::FastPong(std::string_view payload) {
+  auto envelope = nm::ScanEnvelope(payload);
+  if (!envelope.ok() || !envelope->simple || envelope->type_raw != "\"ping\"" ||
+      !PlainId(envelope->id_raw)) {
+    return false;
+  }
+  std::string_view echoed = envelope->payload_raw.empty() ? "null" : envelope->payload_raw;
+  std::initializer_list<std::string_view> pieces = {R"({"type":"pong","re":)", envelope->id_raw,
+                                                    R"(,"payload":)", echoed, "}"};
+  absl::Status sent;
+  if (options_.send_pieces) {
+    sent = options_.send_pieces(pieces);
+  } else {
+    std::string text;
+    for (std::string_view piece : pieces)
+      text.append(piece);
+    sent = send_(json::parse(text));
+  }
+  if (!sent.ok())
+    SendError(json::parse(envelope->id_raw), sent);
+  return true;
 }
 
 void HostSession::Dispatch(json::object&& message) {

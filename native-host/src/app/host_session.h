@@ -4,7 +4,9 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -34,6 +36,9 @@ class HostSession {
     std::function<void(const nm::HelloRequest&)> on_hello;
     // Called once after the hello reply and the frames held until then have been sent.
     std::function<void()> after_hello;
+    // Writes one message given as pieces of serialized JSON (the ping fast path). When absent the
+    // pieces are parsed and go through Send.
+    std::function<absl::Status(std::initializer_list<std::string_view>)> send_pieces;
   };
 
   HostSession(Options options, Send send);
@@ -46,6 +51,9 @@ class HostSession {
   void AddCapability(std::string capability) { options_.capabilities.push_back(capability); }
 
   void OnFrame(nm::DecodedFrame&& frame);
+  // The same for a frame given as a view (valid during the call) or as a skipped oversize frame.
+  void OnPayload(std::string_view payload);
+  void OnOversize(uint32_t length);
 
   // Sends an unsolicited host → extension message; held (in order) until the handshake is done.
   void Publish(boost::json::value message);
@@ -56,6 +64,8 @@ class HostSession {
   void Dispatch(boost::json::object&& message);
   void SendError(const boost::json::value& re, const absl::Status& status);
   void SendReply(const boost::json::value& re, boost::json::object reply);
+  // Answers a ping from its raw spans; false when the message needs the DOM path.
+  bool FastPong(std::string_view payload);
 
   Options options_;
   Send send_;

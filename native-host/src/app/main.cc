@@ -8,6 +8,8 @@
 
 #include "app/host_mode.h"
 #include "base/log.h"
+#include "install/install_cli.h"
+#include "routing/route_mode.h"
 
 #ifndef OMNI_VERSION
 #define OMNI_VERSION "0.0.0"
@@ -23,10 +25,11 @@ constexpr char kHelp[] =
     "  omnibridge-host chrome-extension://<id>/   agent session; started by the browser through\n"
     "                                             native messaging (stdin/stdout frames)\n"
     "  omnibridge-host route --config FILE        routing server: CRM webhooks -> ACD\n"
-    "  omnibridge-host install [--user|--system] [--browser LIST|all] [--dry-run]\n"
-    "  omnibridge-host uninstall [--user|--system] [--browser LIST|all] [--dry-run]\n"
-    "                                             register / unregister with the browsers\n"
-    "  omnibridge-host doctor [--json]            explain what is registered and what is wrong\n"
+    "  omnibridge-host install [--user|--system] [--browser LIST|all] [--user-data-dir DIR]\n"
+    "                          [--root DIR] [--host-path PATH] [--dry-run]\n"
+    "  omnibridge-host uninstall [same options]   register / unregister with the browsers\n"
+    "  omnibridge-host doctor [--browser LIST] [--user-data-dir DIR] [--root DIR] [--json]\n"
+    "                                             explain what is registered and what is wrong\n"
     "  omnibridge-host --version | --help\n"
     "\n"
     "Configuration: /etc/omnibridge/config.json, then $XDG_CONFIG_HOME/omnibridge/config.json\n"
@@ -49,11 +52,15 @@ int Run(const std::vector<std::string>& args) {
   if (absl::StartsWith(first, "chrome-extension://")) {
     return omnibridge::app::RunHost(args);
   }
-  if (first == "route" || first == "install" || first == "uninstall" || first == "doctor") {
-    std::fprintf(stderr, "omnibridge-host: \"%s\" is not available in this build yet\n",
-                 first.c_str());
-    return 2;
-  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (first == "route")
+    return omnibridge::routing::RunRoute(rest);
+  if (first == "install")
+    return omnibridge::install::RunInstall(rest);
+  if (first == "uninstall")
+    return omnibridge::install::RunUninstall(rest);
+  if (first == "doctor")
+    return omnibridge::install::RunDoctor(rest);
   std::fprintf(stderr,
                "omnibridge-host: unknown mode or origin \"%s\"; see omnibridge-host --help\n",
                first.c_str());

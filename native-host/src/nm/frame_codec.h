@@ -6,10 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 
 namespace omnibridge::nm {
@@ -35,6 +37,14 @@ class FrameDecoder {
   explicit FrameDecoder(size_t max_frame_bytes = kDefaultMaxInboundFrameBytes)
       : max_frame_bytes_(max_frame_bytes) {}
 
+  // Consumes `bytes`, calling `on_frame(payload, oversize_length)` for every frame completed by
+  // them, in order: `oversize_length` is 0 for a frame within the cap, else the skipped frame's
+  // length (payload empty). A frame lying whole inside `bytes` is passed as a view into `bytes`,
+  // without a copy; views are valid only during the call.
+  void FeedViews(
+      std::string_view bytes,
+      absl::FunctionRef<void(std::string_view payload, uint32_t oversize_length)> on_frame);
+
   // Consumes `bytes`, appending every frame completed by them to `out` in order.
   void Feed(std::string_view bytes, std::vector<DecodedFrame>& out);
 
@@ -42,8 +52,6 @@ class FrameDecoder {
   bool idle() const { return header_fill_ == 0 && !in_payload_; }
 
  private:
-  void Complete(std::vector<DecodedFrame>& out);
-
   size_t max_frame_bytes_;
   unsigned char header_[kHeaderBytes] = {};
   size_t header_fill_ = 0;
@@ -57,6 +65,9 @@ class FrameDecoder {
 // Appends header + payload to `out`. ResourceExhausted when `payload` exceeds the 1 MiB limit
 // Chrome enforces on host→browser frames (nothing is appended then).
 absl::Status AppendFrame(std::string_view payload, std::string& out);
+
+// Appends one frame whose payload is the concatenation of `pieces` (no intermediate copy).
+absl::Status AppendFramePieces(std::initializer_list<std::string_view> pieces, std::string& out);
 
 // Convenience form of AppendFrame for one frame.
 absl::StatusOr<std::string> EncodeFrame(std::string_view payload);

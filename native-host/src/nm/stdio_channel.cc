@@ -6,12 +6,14 @@
 #include "boost/json/serialize.hpp"
 
 #include "base/log.h"
+#include <fcntl.h>
 
 namespace omnibridge::nm {
 
 namespace {
 // Chrome writes in 4 KiB pieces; a larger buffer lets bulk input arrive in fewer reads.
-constexpr size_t kReadChunkBytes = 64 * 1024;
+constexpr size_t kReadChunkBytes = 256 * 1024;
+constexpr int kPipeBytes = 1024 * 1024;
 }  // namespace
 
 StdioChannel::StdioChannel(boost::asio::io_context& loop, int in_fd, int out_fd,
@@ -21,6 +23,9 @@ StdioChannel::StdioChannel(boost::asio::io_context& loop, int in_fd, int out_fd,
       decoder_(max_frame_bytes),
       callbacks_(std::move(callbacks)) {
   read_buffer_.resize(kReadChunkBytes);
+  // Larger pipes mean fewer wake-ups per megabyte; refused (not a pipe, limit) is harmless.
+  ::fcntl(in_fd, F_SETPIPE_SZ, kPipeBytes);
+  ::fcntl(out_fd, F_SETPIPE_SZ, kPipeBytes);
 }
 
 StdioChannel::~StdioChannel() = default;
@@ -41,16 +46,41 @@ void StdioChannel::ReadMore() {
             callbacks_.on_eof();
           return;
         }
-        decoded_.clear();
-        decoder_.Feed(std::string_view(read_buffer_.data(), n), decoded_);
-        for (DecodedFrame& frame : decoded_)
-          callbacks_.on_frame(std::move(frame));
+        decoder_.FeedViews(std::string_view(read_buffer_.data(), n),
+                           [this](std::string_view payload, uint32_t oversize_length) {
+                             if (oversize_length != 0) {
+                               callbacks_.on_oversize(oversize_length);
+                             } else {
+                               callbacks_.on_payload(payload);
+                             }
+                           });
         ReadMore();
       });
 }
 
 absl::Status StdioChannel::Send(const boost::json::value& message) {
   return SendSerialized(boost::json::serialize(message));
+}
+
+absl::Status StdioChannel::SendPieces(std::initializer_list<std::string_view> pieces) {
+  if (write_failed_)
+    return absl::UnavailableError("stdout is closed");
+  size_t total = 0;
+  for (std::string_view piece : pieces)
+    total += piece.size();
+  if (queued_bytes() + total > kMaxQueuedOutputBytes) {
+    OMNI_LOG(kError, "nm", "output queue full (", queued_bytes(),
+             " bytes): the browser is not reading; message dropped");
+    return absl::ResourceExhaustedError("output queue full");
+  }
+  absl::Status status = AppendFramePieces(pieces, pending_);
+  if (!status.ok()) {
+    OMNI_LOG(kError, "nm", "refused to send: ", status.message());
+    return status;
+  }
+  if (writing_.empty())
+    WriteMore();
+  return absl::OkStatus();
 }
 
 absl::Status StdioChannel::SendSerialized(std::string_view json) {

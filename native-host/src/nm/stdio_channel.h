@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -19,7 +20,9 @@ namespace omnibridge::nm {
 class StdioChannel {
  public:
   struct Callbacks {
-    std::function<void(DecodedFrame&&)> on_frame;
+    // A frame's payload (a view valid during the call), or a skipped oversize frame's length.
+    std::function<void(std::string_view payload)> on_payload;
+    std::function<void(uint32_t length)> on_oversize;
     // stdin reached EOF (the browser closed the port) or failed; no more frames will come.
     std::function<void()> on_eof;
   };
@@ -39,6 +42,8 @@ class StdioChannel {
   // the browser's 1 MiB limit or the output queue is full; logged either way.
   absl::Status Send(const boost::json::value& message);
   absl::Status SendSerialized(std::string_view json);
+  // Queues one message given as consecutive pieces of serialized JSON.
+  absl::Status SendPieces(std::initializer_list<std::string_view> pieces);
 
   // Calls `done` once everything queued so far is written (or writing failed).
   void Flush(std::function<void()> done);
@@ -54,7 +59,6 @@ class StdioChannel {
   FrameDecoder decoder_;
   Callbacks callbacks_;
   std::string read_buffer_;
-  std::vector<DecodedFrame> decoded_;
   std::string pending_;
   std::string writing_;
   bool write_failed_ = false;
