@@ -137,6 +137,11 @@ int main() {
   const std::string hello = FrameBytes(
       R"({"type":"hello","id":"1","protocol":1,"extensionVersion":"bench","settings":{}})");
 
+  if (StartToFirstReplyMs(Host(), hello) < 0) {
+    std::printf("the host did not answer hello: no figures (is %s built?)\n", OMNI_HOST_PATH);
+    return 1;
+  }
+
   // 1. start → hello reply
   std::vector<double> host_ms, cat_ms;
   for (int i = 0; i < 40; ++i) {
