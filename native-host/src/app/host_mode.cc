@@ -64,13 +64,21 @@ config::Layers DefaultLayers() {
 }
 
 // The extension's settings in config terms: `cti` as is (never secrets: Load drops them),
-// `reasonCodes` as agent.reasonCodes. `crm` and `hostName` are the extension's own.
+// `reasonCodes` as agent.reasonCodes, `popflow.flows` as enterprise flows. `crm` and `hostName`
+// are the extension's own.
 json::object ManagedLayer(const json::object& settings) {
   json::object layer;
   if (const json::value* cti = settings.if_contains("cti"); cti && cti->is_object())
     layer["cti"] = *cti;
   if (const json::value* codes = settings.if_contains("reasonCodes"); codes && codes->is_array())
     layer["agent"] = json::object{{"reasonCodes", *codes}};
+  // Enterprise flows pushed by policy (read-only for the agent).
+  if (const json::value* popflow = settings.if_contains("popflow");
+      popflow && popflow->is_object()) {
+    if (const json::value* flows = popflow->get_object().if_contains("flows");
+        flows && flows->is_array())
+      layer["popflow"] = json::object{{"flows", *flows}};
+  }
   return layer;
 }
 
