@@ -201,7 +201,7 @@ absl::Status RouteService::Start() {
 }
 
 void RouteService::Stop() {
-  if (!journal_batch_.empty())
+  while (!journal_batch_.empty())
     FlushJournal();
   if (self_) {
     self_.reset();  // late completions find nothing
@@ -382,8 +382,24 @@ void RouteService::Apply(RouterEffects effects) {
 }
 
 void RouteService::FlushJournal() {
-  std::vector<JournalUpdate> batch = std::move(journal_batch_);
-  journal_batch_.clear();
+  // At most kFlushChunk updates per transaction, the rest at the next turn: a long commit would
+  // keep the loop from reading AMI, and Asterisk drops a reader that stalls for its writetimeout
+  // (100 ms by default).
+  constexpr size_t kFlushChunk = 1000;
+  std::vector<JournalUpdate> batch;
+  if (journal_batch_.size() <= kFlushChunk) {
+    batch = std::move(journal_batch_);
+    journal_batch_.clear();
+  } else {
+    batch.assign(std::make_move_iterator(journal_batch_.begin()),
+                 std::make_move_iterator(journal_batch_.begin() + kFlushChunk));
+    journal_batch_.erase(journal_batch_.begin(), journal_batch_.begin() + kFlushChunk);
+    std::weak_ptr<RouteService*> weak = self_;
+    boost::asio::post(io_, [weak] {
+      if (auto self = weak.lock())
+        (*self)->FlushJournal();
+    });
+  }
   if (absl::Status s = journal_->Apply(batch); !s.ok())
     OMNI_LOG(kError, "routing", s.message());
 }

@@ -84,15 +84,45 @@ struct Router::Impl {
   bool link_up = false;
   bool resyncing = false;
   uint64_t next_seq = 1;
+  int requests_in_flight = 0;
   absl::flat_hash_map<std::string, Item> items;
   PendingSet pending_now;                            // chat, sms, social (and any non-email)
   std::map<std::string, PendingSet> pending_email;   // by queue
   std::map<std::string, int> email_live;             // by queue
   std::multimap<absl::Time, std::string> deadlines;  // lazily cleaned
   std::deque<TaskRecord> recent_final;               // newest first
-  std::map<std::string, QueueFigures> finished;      // completed/withdrawn/failed counts
+  std::map<std::string, QueueFigures> figures;       // per queue, kept up to date
+  std::map<uint64_t, std::string> order;             // unfinished items by arrival
 
   explicit Impl(RouterOptions o) : options(std::move(o)) {}
+
+  void Count(const std::string& queue, TaskState state, int delta) {
+    QueueFigures& f = figures[queue];
+    switch (state) {
+      case TaskState::kPending:
+        f.pending += delta;
+        break;
+      case TaskState::kOriginating:
+      case TaskState::kQueued:
+        f.queued += delta;
+        break;
+      case TaskState::kOffered:
+        f.offered += delta;
+        break;
+      case TaskState::kAssigned:
+        f.assigned += delta;
+        break;
+      case TaskState::kCompleted:
+        f.completed += delta;
+        break;
+      case TaskState::kWithdrawn:
+        f.withdrawn += delta;
+        break;
+      case TaskState::kFailed:
+        f.failed += delta;
+        break;
+    }
+  }
 
   PendingSet& PendingFor(const Item& it) {
     return it.rec.channel == "email" ? pending_email[it.rec.queue] : pending_now;
@@ -116,6 +146,8 @@ struct Router::Impl {
     }
     if (old == TaskState::kPending)
       PendingFor(it).erase({it.seq, it.rec.interaction_id});
+    Count(it.rec.queue, old, -1);
+    Count(it.rec.queue, state, +1);
     it.rec.state = state;
     it.rec.updated = now;
     if (state == TaskState::kPending)
@@ -126,13 +158,7 @@ struct Router::Impl {
     if (IsFinal(state)) {
       OMNI_LOG(kInfo, "routing", it.rec.interaction_id, " (", it.rec.channel, ", ", it.rec.queue,
                ") ", TaskStateName(state));
-      QueueFigures& f = finished[it.rec.queue];
-      if (state == TaskState::kCompleted)
-        ++f.completed;
-      else if (state == TaskState::kWithdrawn)
-        ++f.withdrawn;
-      else
-        ++f.failed;
+      order.erase(it.seq);
       recent_final.push_front(it.rec);
       while (recent_final.size() > options.recent_final_kept)
         recent_final.pop_back();
@@ -155,7 +181,8 @@ struct Router::Impl {
   void SetAgent(Item& it, std::string agent) { it.rec.agent = std::move(agent); }
 
   // A virtual call that ended, or never came up: route it again later, or give up.
-  void Requeue(Item& it, absl::Time now, RouterEffects& out, bool count_against_max = true) {
+  void Requeue(Item& it, absl::Time now, RouterEffects& out, bool count_against_max = true,
+               absl::Duration delay = absl::InfiniteDuration()) {
     it.command_in_flight = false;
     it.confirm_by = absl::InfiniteFuture();
     it.leg_a.clear();
@@ -165,13 +192,18 @@ struct Router::Impl {
       return SetState(it, TaskState::kFailed, now, out);
     }
     it.rec.agent.clear();
-    it.not_before = count_against_max ? now + options.retry_delay : now;
+    if (delay == absl::InfiniteDuration())
+      delay = count_against_max ? options.retry_delay : absl::ZeroDuration();
+    it.not_before = now + delay;
     if (it.rec.state == TaskState::kPending)
       return MakeReadyOrWait(it, now);
     SetState(it, TaskState::kPending, now, out);
   }
 
+  bool MayOriginate() const { return requests_in_flight < options.max_requests_in_flight; }
+
   void Originate(Item& it, absl::Time now, RouterEffects& out) {
+    ++requests_in_flight;
     ++it.rec.attempts;
     it.command_in_flight = true;
     it.confirm_by = absl::InfiniteFuture();
@@ -191,7 +223,7 @@ struct Router::Impl {
   void Dispatch(absl::Time now, RouterEffects& out) {
     if (!link_up || resyncing)
       return;
-    for (auto pos = pending_now.begin(); pos != pending_now.end();) {
+    for (auto pos = pending_now.begin(); pos != pending_now.end() && MayOriginate();) {
       auto found = items.find(pos->second);
       ++pos;  // Originate erases the current entry
       if (found == items.end())
@@ -203,7 +235,8 @@ struct Router::Impl {
     }
     for (auto& [queue, set] : pending_email) {
       int& live = email_live[queue];
-      for (auto pos = set.begin(); pos != set.end() && live < options.email_live_max;) {
+      for (auto pos = set.begin();
+           pos != set.end() && live < options.email_live_max && MayOriginate();) {
         auto found = items.find(pos->second);
         ++pos;
         if (found == items.end())
@@ -382,7 +415,12 @@ Router::~Router() = default;
 void Router::Restore(std::vector<TaskRecord> unfinished,
                      const std::map<std::string, QueueFigures>& finished_counts) {
   Impl& m = *impl_;
-  m.finished = finished_counts;
+  for (const auto& [queue, f] : finished_counts) {
+    QueueFigures& mine = m.figures[queue];
+    mine.completed += f.completed;
+    mine.withdrawn += f.withdrawn;
+    mine.failed += f.failed;
+  }
   std::sort(unfinished.begin(), unfinished.end(),
             [](const TaskRecord& a, const TaskRecord& b) { return a.created < b.created; });
   for (TaskRecord& rec : unfinished) {
@@ -399,6 +437,8 @@ void Router::Restore(std::vector<TaskRecord> unfinished,
     if (!inserted)
       continue;
     Impl::Item& item = pos->second;
+    m.Count(item.rec.queue, item.rec.state, +1);
+    m.order.emplace(item.seq, id);
     if (item.rec.state == TaskState::kPending)
       m.PendingFor(item).insert({item.seq, id});
     if (item.rec.channel == "email" && EmailWaiting(item.rec.state))
@@ -417,6 +457,8 @@ void Router::Admit(TaskRecord record, absl::Time now, RouterEffects& out) {
   it.rec.state = TaskState::kPending;
   it.not_before = now;
   Impl::Item& item = m.items.emplace(id, std::move(it)).first->second;
+  m.Count(item.rec.queue, TaskState::kPending, +1);
+  m.order.emplace(item.seq, id);
   m.PendingFor(item).insert({item.seq, id});
   m.Dispatch(now, out);
 }
@@ -469,18 +511,23 @@ void Router::OnEvent(const cti::CtiEvent& event, absl::Time now, RouterEffects& 
 void Router::OnCommandDone(const RouterCommand& command, const absl::Status& status, absl::Time now,
                            RouterEffects& out) {
   Impl& m = *impl_;
+  const bool route_task = std::holds_alternative<cti::RouteTask>(command.command);
+  if (route_task && m.requests_in_flight > 0)
+    --m.requests_in_flight;
   auto found = m.items.find(command.interaction_id);
-  if (found == m.items.end())
+  if (found == m.items.end()) {
+    m.Dispatch(now, out);
     return;
+  }
   Impl::Item& it = found->second;
-  if (std::holds_alternative<cti::RouteTask>(command.command)) {
+  if (route_task) {
     it.command_in_flight = false;
     if (it.rec.state != TaskState::kOriginating)
-      return;  // already seen live (events can beat the response), or withdrawn
+      return m.Dispatch(now, out);  // already seen live (events beat the response), or withdrawn
     if (status.ok()) {
       it.confirm_by = now + m.options.confirm_timeout;
       m.deadlines.emplace(it.confirm_by, it.rec.interaction_id);
-      return;
+      return m.Dispatch(now, out);  // a request slot is free
     }
     OMNI_LOG(kWarning, "routing", "routing request for ", it.rec.interaction_id,
              " failed: ", status.message());
@@ -489,7 +536,11 @@ void Router::OnCommandDone(const RouterCommand& command, const absl::Status& sta
     if (it.withdraw_requested) {
       m.SetState(it, TaskState::kWithdrawn, now, out);
     } else {
-      m.Requeue(it, now, out, /*count_against_max=*/!link_problem);
+      // A full send queue or a slow platform: back off a little rather than spin.
+      m.Requeue(it, now, out, /*count_against_max=*/!link_problem,
+                link_problem && !absl::IsUnavailable(status) && !absl::IsAborted(status)
+                    ? absl::Milliseconds(200)
+                    : absl::InfiniteDuration());
     }
   } else if (std::holds_alternative<cti::WithdrawTask>(command.command)) {
     if (absl::IsNotFound(status) && !it.command_in_flight && it.leg_a.empty() &&
@@ -537,45 +588,16 @@ const TaskRecord* Router::Find(std::string_view interaction_id) const {
   return nullptr;
 }
 
-std::map<std::string, QueueFigures> Router::Figures() const {
-  std::map<std::string, QueueFigures> out = impl_->finished;
-  for (const auto& [id, it] : impl_->items) {
-    QueueFigures& f = out[it.rec.queue];
-    switch (it.rec.state) {
-      case TaskState::kPending:
-        ++f.pending;
-        break;
-      case TaskState::kOriginating:
-      case TaskState::kQueued:
-        ++f.queued;
-        break;
-      case TaskState::kOffered:
-        ++f.offered;
-        break;
-      case TaskState::kAssigned:
-        ++f.assigned;
-        break;
-      default:
-        break;
-    }
-  }
-  return out;
-}
+std::map<std::string, QueueFigures> Router::Figures() const { return impl_->figures; }
 
 std::vector<TaskRecord> Router::Items(size_t max) const {
-  std::vector<const Impl::Item*> live;
-  live.reserve(impl_->items.size());
-  for (const auto& [id, it] : impl_->items)
-    live.push_back(&it);
-  const size_t first = std::min(max, live.size());
-  std::partial_sort(live.begin(), live.begin() + first, live.end(),
-                    [](const Impl::Item* a, const Impl::Item* b) { return a->seq < b->seq; });
-  live.resize(first);
   std::vector<TaskRecord> out;
-  for (const Impl::Item* it : live) {
+  for (const auto& [seq, id] : impl_->order) {
     if (out.size() >= max)
       return out;
-    out.push_back(it->rec);
+    auto found = impl_->items.find(id);
+    if (found != impl_->items.end())
+      out.push_back(found->second.rec);
   }
   for (const TaskRecord& r : impl_->recent_final) {
     if (out.size() >= max)

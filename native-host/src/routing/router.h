@@ -97,6 +97,10 @@ struct RouterOptions {
   absl::Duration confirm_timeout = absl::Seconds(10);
   absl::Duration retry_delay = absl::Seconds(2);
   int max_attempts = 5;
+  // Routing requests sent and not yet answered by the platform. Beyond it, items wait in the
+  // router: a burst of webhooks becomes a steady stream of Originates instead of a flood that
+  // overflows the link's send queue (and the event stream the platform sends back).
+  int max_requests_in_flight = 256;
   // Final items kept in memory for the status page (the journal keeps them all).
   size_t recent_final_kept = 200;
 };

@@ -186,7 +186,7 @@ std::string ChannelFromCrm(std::string_view crm) {
   if (Contains(c, "sms") || Contains(c, "text"))
     return "sms";
   if (Contains(c, "facebook") || Contains(c, "twitter") || Contains(c, "instagram") ||
-      Contains(c, "social") || c == "x" || Contains(c, "line") || Contains(c, "wechat"))
+      Contains(c, "social") || c == "x" || c == "line" || Contains(c, "wechat"))
     return "social";
   if (Contains(c, "chat") || Contains(c, "messag") || Contains(c, "whatsapp") ||
       Contains(c, "widget"))

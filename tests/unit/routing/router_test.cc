@@ -310,5 +310,30 @@ TEST_F(RouterTest, VoiceCallsAreIgnored) {
   EXPECT_TRUE(fx.journal.empty());
 }
 
+TEST_F(RouterTest, RoutingRequestsArePacedByTheirAnswers) {
+  RouterOptions o = Options();
+  o.max_requests_in_flight = 2;
+  Router paced(o, now_);
+  RouterEffects fx;
+  paced.OnLinkStatus({cti::LinkState::kUp, "ami", ""}, now_, fx);
+  std::vector<RouterCommand> sent;
+  for (int i = 0; i < 5; ++i) {
+    RouterEffects admit;
+    paced.Admit(Item(absl::StrCat("ob-", i)), now_, admit);
+    sent.insert(sent.end(), admit.commands.begin(), admit.commands.end());
+  }
+  ASSERT_EQ(sent.size(), 2u);
+  RouterEffects next;
+  paced.OnCommandDone(sent[0], absl::OkStatus(), now_, next);
+  ASSERT_EQ(next.commands.size(), 1u);
+  EXPECT_EQ(next.commands[0].interaction_id, "ob-2");
+  // A full send queue: the item backs off, the slot is free for the next one.
+  RouterEffects full;
+  paced.OnCommandDone(sent[1], absl::ResourceExhaustedError("AMI send queue is full"), now_, full);
+  ASSERT_EQ(full.commands.size(), 1u);
+  EXPECT_EQ(full.commands[0].interaction_id, "ob-3");
+  EXPECT_EQ(paced.Find("ob-1")->state, TaskState::kPending);
+}
+
 }  // namespace
 }  // namespace omnibridge::routing
