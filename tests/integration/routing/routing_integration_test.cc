@@ -394,5 +394,43 @@ TEST_F(RoutingIntegrationTest, ZendeskBearerSourceMapsItsTicket) {
             std::string::npos);
 }
 
+TEST_F(RoutingIntegrationTest, CrmClosingAWaitingItemWithdrawsItsVirtualCall) {
+  StartRouter();
+  const std::string body = R"({"id":"to-close","channel":"chat"})";
+  HttpReply r = Post(body);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string id = Str(r.json.if_contains("interactionId"));
+  ASSERT_TRUE(WaitUntil([&] {
+    const std::string s = StateOf(id);
+    return s == "queued" || s == "offered";
+  }));
+  const std::string closed = R"({"id":"to-close","channel":"chat","status":"closed"})";
+  HttpReply c = Post(closed);
+  EXPECT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(Str(c.json.if_contains("interactionId")), id);
+  ASSERT_TRUE(WaitUntil([&] { return StateOf(id) == "withdrawn"; }));
+  // The virtual call is gone from the ACD.
+  EXPECT_TRUE(WaitUntil([&] {
+    return json::serialize(Control(control_, {{"cmd", "calls"}})).find(id) == std::string::npos;
+  }));
+  EXPECT_EQ(Originates().size(), 1u);
+}
+
+TEST_F(RoutingIntegrationTest, StatusPageEscapesWhatTheCrmSent) {
+  StartRouter();
+  const std::string body = R"({"id":"<img src=x onerror=alert(1)>","channel":"sms"})";
+  ASSERT_EQ(Post(body).status, 202);
+  HttpReply html = Http(http_, "GET", "/");
+  EXPECT_EQ(html.status, 200);
+  EXPECT_EQ(html.body.find("<img"), std::string::npos);
+  EXPECT_NE(html.body.find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
+  HttpReply json_status = Http(http_, "GET", "/v1/status");
+  EXPECT_EQ(Str(json_status.json.at("interactions").as_array()[0].as_object().if_contains("crmId")),
+            "<img src=x onerror=alert(1)>");
+  EXPECT_EQ(Http(http_, "DELETE", "/v1/status").status, 405);
+  EXPECT_EQ(Http(http_, "GET", "/v1/webhooks/crm").status, 405);
+  EXPECT_EQ(Http(http_, "GET", "/nope").status, 404);
+}
+
 }  // namespace
 }  // namespace omnibridge::routing::testing
