@@ -191,7 +191,8 @@ absl::Status RouteService::Start() {
   options.port = settings_.listen_port;
   options.max_body_bytes = settings_.max_body_bytes;
   options.max_connections = 256;
-  options.extra_headers = {"X-Omnibridge-Signature"};
+  options.extra_headers = {"X-Omnibridge-Signature", "X-Zendesk-Webhook-Signature",
+                           "X-Zendesk-Webhook-Signature-Timestamp"};
   OMNI_ASSIGN_OR_RETURN(server_, connect::HttpServer::Create(io_, options, this));
   OMNI_RETURN_IF_ERROR(link_->Start(this));
   started_ = true;
@@ -286,10 +287,19 @@ HttpResponse RouteService::Webhook(const Source& source, const HttpRequest& requ
   const std::string* signature = request.Header("x-omnibridge-signature");
   const std::string* authorization = request.Header("authorization");
   const absl::Time now = clock_->Now();
-  if (absl::Status s =
-          auth_.Verify(source, signature ? *signature : std::string_view(),
-                       authorization ? *authorization : std::string_view(), request.body, now);
-      !s.ok()) {
+  const std::string* zendesk_signature = request.Header("x-zendesk-webhook-signature");
+  const std::string* zendesk_timestamp = request.Header("x-zendesk-webhook-signature-timestamp");
+  const bool zendesk_signed = source.kind == SourceKind::kZendesk &&
+                              source.auth == AuthMode::kSignature && signature == nullptr &&
+                              zendesk_signature != nullptr;
+  absl::Status verified =
+      zendesk_signed
+          ? auth_.VerifyZendesk(source, *zendesk_signature,
+                                zendesk_timestamp ? *zendesk_timestamp : std::string_view(),
+                                request.body, now)
+          : auth_.Verify(source, signature ? *signature : std::string_view(),
+                         authorization ? *authorization : std::string_view(), request.body, now);
+  if (absl::Status s = verified; !s.ok()) {
     OMNI_LOG(kInfo, "routing", "webhook ", source.name, " from ", request.peer,
              " refused: ", s.message());
     return ErrorResponse(HttpStatusFor(s), s.message());

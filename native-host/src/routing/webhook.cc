@@ -4,7 +4,9 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "boost/json/value.hpp"
@@ -585,6 +587,16 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return ToHex(mac, len);
 }
 
+std::string HmacSha256Base64(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  unsigned char out[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+  const int n = EVP_EncodeBlock(out, mac, static_cast<int>(len));
+  return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
+}
+
 // ------------------------------------------------------------------------------- Authenticator
 
 absl::Status Authenticator::Verify(const Source& source, std::string_view signature_header,
@@ -639,8 +651,13 @@ absl::Status Authenticator::Verify(const Source& source, std::string_view signat
     match |= same(LowerAscii(candidate), expected);
   if (!match)
     return absl::UnauthenticatedError("signature does not match");
+  return Remember(source, expected, when, now);
+}
+
+absl::Status Authenticator::Remember(const Source& source, const std::string& mac, absl::Time when,
+                                     absl::Time now) {
   Forget(now);
-  std::string key = Cat(source.name, ":", expected);
+  std::string key = Cat(source.name, ":", mac);
   if (seen_.contains(key))
     return absl::UnauthenticatedError("replayed request: this signature was already used");
   if (seen_.size() >= max_remembered_)
@@ -648,6 +665,34 @@ absl::Status Authenticator::Verify(const Source& source, std::string_view signat
   seen_.insert(key);
   order_.push_back(Seen{when + kTolerance, std::move(key)});
   return absl::OkStatus();
+}
+
+absl::Status Authenticator::VerifyZendesk(const Source& source, std::string_view signature_b64,
+                                          std::string_view timestamp, std::string_view body,
+                                          absl::Time now) {
+  signature_b64 = Trim(signature_b64);
+  timestamp = Trim(timestamp);
+  if (signature_b64.empty() || signature_b64.size() > 200 || timestamp.empty() ||
+      timestamp.size() > 64)
+    return absl::UnauthenticatedError("malformed X-Zendesk-Webhook-Signature");
+  absl::Time when;
+  std::string error;
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(absl::string_view(timestamp.data(), timestamp.size()), &seconds) &&
+      timestamp.size() <= 12) {
+    when = absl::FromUnixSeconds(seconds);
+  } else if (!absl::ParseTime(absl::RFC3339_full,
+                              absl::string_view(timestamp.data(), timestamp.size()), &when,
+                              &error)) {
+    return absl::UnauthenticatedError("malformed X-Zendesk-Webhook-Signature-Timestamp");
+  }
+  if (when < now - kTolerance || when > now + kTolerance)
+    return absl::UnauthenticatedError("stale timestamp: outside the 5-minute tolerance");
+  const std::string expected = HmacSha256Base64(source.secret, Cat(timestamp, body));
+  if (signature_b64.size() != expected.size() ||
+      CRYPTO_memcmp(signature_b64.data(), expected.data(), expected.size()) != 0)
+    return absl::UnauthenticatedError("signature does not match");
+  return Remember(source, expected, when, now);
 }
 
 void Authenticator::Forget(absl::Time now) {

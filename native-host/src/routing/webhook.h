@@ -77,6 +77,8 @@ std::string InteractionIdFor(std::string_view source, std::string_view crm_id);
 
 // Lowercase hex HMAC-SHA256(key, data).
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
+// Base64 (standard alphabet, padded) HMAC-SHA256(key, data).
+std::string HmacSha256Base64(std::string_view key, std::string_view data);
 
 // Verifies requests and remembers the signatures it accepted for the tolerance window, so a
 // replayed request is refused.
@@ -93,10 +95,19 @@ class Authenticator {
   absl::Status Verify(const Source& source, std::string_view signature_header,
                       std::string_view authorization, std::string_view body, absl::Time now);
 
+  // Zendesk's own webhook signing (a source of kind zendesk with auth "signature" may use it
+  // instead of X-Omnibridge-Signature): X-Zendesk-Webhook-Signature = base64(HMAC-SHA256(secret,
+  // timestamp + body)) with X-Zendesk-Webhook-Signature-Timestamp (ISO 8601, or unix seconds).
+  // Same tolerance and replay protection.
+  absl::Status VerifyZendesk(const Source& source, std::string_view signature_b64,
+                             std::string_view timestamp, std::string_view body, absl::Time now);
+
   size_t remembered() const { return seen_.size(); }
 
  private:
   void Forget(absl::Time now);
+  absl::Status Remember(const Source& source, const std::string& mac, absl::Time when,
+                        absl::Time now);
 
   struct Seen {
     absl::Time expires;

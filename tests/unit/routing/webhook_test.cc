@@ -230,5 +230,26 @@ TEST(InteractionId, DeterministicPerSourceAndId) {
   EXPECT_TRUE(InteractionIdFor("a", "1").starts_with("ob-"));
 }
 
+TEST(Authenticator, ZendeskNativeSignature) {
+  Authenticator auth;
+  Source s = MakeSource(SourceKind::kZendesk);
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  const std::string ts = "2027-01-15T08:00:00Z";  // 1800000000
+  const std::string body = R"({"ticket":{"id":1,"via":"chat"}})";
+  const std::string sig = HmacSha256Base64(kSecret, ts + body);
+  EXPECT_EQ(sig.size(), 44u);
+  EXPECT_TRUE(auth.VerifyZendesk(s, sig, ts, body, now).ok());
+  EXPECT_NE(auth.VerifyZendesk(s, sig, ts, body, now).message().find("replayed"),
+            std::string::npos);
+  EXPECT_TRUE(absl::IsUnauthenticated(auth.VerifyZendesk(s, sig, ts, body + " ", now)));
+  EXPECT_NE(auth.VerifyZendesk(s, sig, ts, body, now + absl::Minutes(6)).message().find("5-minute"),
+            std::string::npos);
+  EXPECT_NE(auth.VerifyZendesk(s, sig, "yesterday", body, now).message().find("Timestamp"),
+            std::string::npos);
+  const std::string unix_ts = "1800000001";
+  EXPECT_TRUE(
+      auth.VerifyZendesk(s, HmacSha256Base64(kSecret, unix_ts + body), unix_ts, body, now).ok());
+}
+
 }  // namespace
 }  // namespace omnibridge::routing
