@@ -11,7 +11,8 @@ const STATE_LABEL: Record<string, string> = {
 export interface BarActions {
   setState(state: 'ready' | 'notReady', reason?: string): Promise<void>;
   dial(number: string): Promise<void>;
-  call(type: 'call.answer' | 'call.hangup' | 'call.hold' | 'call.resume', interactionId: string): Promise<void>;
+  call(type: 'call.answer' | 'call.hangup' | 'call.hold' | 'call.resume' | 'routing.complete',
+      interactionId: string): Promise<void>;
   transfer(interactionId: string, target: string): Promise<void>;
   designate(on: boolean): Promise<void>;
 }
@@ -125,7 +126,12 @@ export class AgentBar {
       if (i.state === 'offered' && i.channel === 'voice') {
         li.appendChild(this.button('Answer', 'answer', () => this.actions.call('call.answer', i.interactionId), 'primary'));
       }
-      if (i.state === 'connected' || i.state === 'held') {
+      const digital = i.channel !== 'voice';
+      if (digital && (i.state === 'connected' || i.state === 'held')) {
+        // Routed work (chat, e-mail…): done when the agent says so; the ACD then logs the
+        // completion and the agent goes to wrap-up.
+        li.appendChild(this.button('Complete', 'complete', () => this.actions.call('routing.complete', i.interactionId), 'primary'));
+      } else if (i.state === 'connected' || i.state === 'held') {
         li.appendChild(i.state === 'held' ?
           this.button('Resume', 'resume', () => this.actions.call('call.resume', i.interactionId)) :
           this.button('Hold', 'hold', () => this.actions.call('call.hold', i.interactionId)));
@@ -137,7 +143,7 @@ export class AgentBar {
           await this.actions.transfer(i.interactionId, t);
         }));
       }
-      if (i.state !== 'wrapup') {
+      if (i.state !== 'wrapup' && !digital) {
         li.appendChild(this.button('Hang up', 'hangup', () => this.actions.call('call.hangup', i.interactionId), 'danger'));
       }
       this.calls.appendChild(li);

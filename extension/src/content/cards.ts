@@ -39,7 +39,7 @@ export class Cards {
   private readonly offers = new Map<string, {card: HTMLElement; deadline: number; countdown: HTMLElement}>();
 
   constructor(private readonly root: ShadowRoot,
-              private readonly onOffer: (interactionId: string, accept: boolean) => Promise<void>) {}
+              private readonly onOffer: (interactionId: string, accept: boolean, offer?: OfferEntry['offer']) => Promise<void>) {}
 
   /** Shows a toast; resolves with the id of the button pressed, or null on timeout / close. */
   toast(spec: ToastSpec): Promise<string | null> {
@@ -123,7 +123,7 @@ export class Cards {
         h('div', {class: 'actions'}, decline, accept));
     const act = (yes: boolean) => {
       accept.disabled = decline.disabled = true;
-      this.onOffer(o.interactionId, yes).then(() => this.removeOffer(o.interactionId), (e: unknown) => {
+      this.onOffer(o.interactionId, yes, o).then(() => this.removeOffer(o.interactionId), (e: unknown) => {
         error.textContent = e instanceof Error ? e.message : String(e);
         accept.disabled = decline.disabled = false;
       });
@@ -149,11 +149,17 @@ export class Cards {
     for (const e of entries) this.showOffer(e);
   }
 
+  /** Whether this tab is the one that acts for the agent (only it declines expired offers). */
+  primary = false;
+
   tick(now: number): void {
     for (const [id, o] of this.offers) {
       const left = Math.ceil((o.deadline - now) / 1000);
       if (left <= 0) {
         this.removeOffer(id);
+        // The countdown's end is a decline: the ACD offers the work to the next agent at once
+        // instead of letting this agent's leg ring to the queue's own timeout.
+        if (this.primary) this.onOffer(id, false).catch(() => {});
         continue;
       }
       o.countdown.textContent = `${left} s`;

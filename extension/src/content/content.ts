@@ -41,8 +41,11 @@ function main(): void {
       await send({kind: 'tab.designate', designate: on});
     },
   });
-  const cards = new Cards(root, async (interactionId, accept) => {
+  const cards = new Cards(root, async (interactionId, accept, offer) => {
     await hostRequest(accept ? 'routing.accept' : 'routing.decline', {interactionId});
+    // Accepted: the work item opens in this CRM tab (only an http(s) URL is ever followed).
+    const url = accept && offer?.url ? workItemUrl(offer.url) : null;
+    if (url) window.location.assign(url);
   });
   root.appendChild(cards.el);
   root.appendChild(bar.el);
@@ -51,6 +54,7 @@ function main(): void {
   let snapshot: Snapshot | null = null;
   const apply = (snap: Snapshot) => {
     snapshot = snap;
+    cards.primary = snap.primary === true;
     bar.update(snap);
     cards.syncOffers(snap.offers);
     cards.syncIncoming(snap.interactions, snap.primary === true);
@@ -130,3 +134,13 @@ function safeCreate(crm: Parameters<typeof createAdapter>[0]): CrmAdapter | null
 }
 
 main();
+
+/** The offer's work-item URL when it is http(s), else null (never javascript:, data:, …). */
+function workItemUrl(text: string): string | null {
+  try {
+    const u = new URL(text);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
