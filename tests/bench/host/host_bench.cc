@@ -159,7 +159,9 @@ int main() {
   {
     HostProcess host(Host());
     host.WriteRaw(hello);
-    (void)host.Read();
+    (void)host.ReadType("hello");
+    // Without an agent configured the host then says why there is no CTI: not an echo.
+    (void)host.ReadType("cti.status", absl::Seconds(2));
     HostProcess cat(Cat());
     cat.WriteRaw(hello);
     (void)cat.Read();
@@ -183,7 +185,9 @@ int main() {
     std::string frame = FrameBytes(body);
     HostProcess host(Host());
     host.WriteRaw(hello);
-    (void)host.Read();
+    (void)host.ReadType("hello");
+    // Without an agent configured the host then says why there is no CTI: not an echo.
+    (void)host.ReadType("cti.status", absl::Seconds(2));
     Throughput h = Echo(host, frame, size.count, /*framed_replies=*/true);
     HostProcess cat(Cat());
     Throughput c = Echo(cat, frame, size.count, /*framed_replies=*/false);
