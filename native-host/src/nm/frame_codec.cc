@@ -64,17 +64,7 @@ void FrameDecoder::Feed(std::string_view bytes, std::vector<DecodedFrame>& out) 
 }
 
 absl::Status AppendFrame(std::string_view payload, std::string& out) {
-  if (payload.size() > kMaxOutboundFrameBytes) {
-    return absl::ResourceExhaustedError(base::Cat("outbound message of ", payload.size(),
-                                                  " bytes exceeds the browser's limit of ",
-                                                  kMaxOutboundFrameBytes, " bytes"));
-  }
-  uint32_t length = static_cast<uint32_t>(payload.size());
-  char header[kHeaderBytes];
-  std::memcpy(header, &length, kHeaderBytes);
-  out.append(header, kHeaderBytes);
-  out.append(payload);
-  return absl::OkStatus();
+  return AppendFramePieces({payload}, out);
 }
 
 absl::Status AppendFramePieces(std::initializer_list<std::string_view> pieces, std::string& out) {

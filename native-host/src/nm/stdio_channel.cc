@@ -83,23 +83,7 @@ absl::Status StdioChannel::SendPieces(std::initializer_list<std::string_view> pi
   return absl::OkStatus();
 }
 
-absl::Status StdioChannel::SendSerialized(std::string_view json) {
-  if (write_failed_)
-    return absl::UnavailableError("stdout is closed");
-  if (queued_bytes() + json.size() > kMaxQueuedOutputBytes) {
-    OMNI_LOG(kError, "nm", "output queue full (", queued_bytes(),
-             " bytes): the browser is not reading; message dropped");
-    return absl::ResourceExhaustedError("output queue full");
-  }
-  absl::Status status = AppendFrame(json, pending_);
-  if (!status.ok()) {
-    OMNI_LOG(kError, "nm", "refused to send: ", status.message());
-    return status;
-  }
-  if (writing_.empty())
-    WriteMore();
-  return absl::OkStatus();
-}
+absl::Status StdioChannel::SendSerialized(std::string_view json) { return SendPieces({json}); }
 
 void StdioChannel::WriteMore() {
   if (pending_.empty() || write_failed_) {
