@@ -42,6 +42,14 @@ AgentHost::AgentHost(boost::asio::io_context& loop, const base::Clock& clock, Ho
   RegisterHandlers();
 }
 
+std::vector<std::string> AgentHost::Capabilities(const config::Config& config) {
+  std::vector<std::string> capabilities;
+  if (!config.agent.id.empty() && !config.agent.interfaces.empty())
+    capabilities = agent::AgentSession::HelloCapabilities();
+  capabilities.push_back("popflow");
+  return capabilities;
+}
+
 AgentHost::~AgentHost() {
   *alive_ = false;
   // The link first: its completions may still reach the agent session until it stops.
@@ -81,8 +89,6 @@ void AgentHost::StartCti(const config::Config& config) {
   agent_ = std::make_unique<agent::AgentSession>(
       std::move(agent_config), link_.get(), &clock_,
       [this](json::object frame) { OnAgentFrame(std::move(frame)); });
-  for (const std::string& capability : agent::AgentSession::HelloCapabilities())
-    session_.AddCapability(capability);
   if (absl::Status started = link_->Start(agent_.get()); !started.ok())
     down(std::string(started.message()));
 }
@@ -123,7 +129,6 @@ void AgentHost::StartPopflow(const config::Config& config, const config::Config&
   // The search-by-caller pop runs when no deployed flow handles interaction.offered.
   options.default_pop = true;
   popflow_ = std::make_unique<popflow::PopflowService>(clock_, flow_store_.get(), options);
-  session_.AddCapability("popflow");
 }
 
 void AgentHost::StartConnect(const config::Config& config) {

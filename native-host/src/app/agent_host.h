@@ -37,6 +37,9 @@ class AgentHost final : public connect::ConnectBackend {
   AgentHost(const AgentHost&) = delete;
   AgentHost& operator=(const AgentHost&) = delete;
 
+  // What the hello reply announces for a session with this configuration.
+  static std::vector<std::string> Capabilities(const config::Config& config);
+
   // connect::ConnectBackend
   absl::Status OnEvent(const connect::ConnectEvent& event) override;
   boost::json::array Interactions() const override;

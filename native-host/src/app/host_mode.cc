@@ -140,6 +140,7 @@ int RunHost(const std::vector<std::string>& args) {
   };
   // The CTI link starts once the extension has said hello: its settings are the enterprise layer
   // of the configuration (CTI address, reason codes), and start-up stays fast.
+  config::Config admin_config;
   options.on_hello = [&](const nm::HelloRequest& hello) {
     layers.managed = ManagedLayer(hello.settings);
     auto reloaded = config::Load(layers, config::LoadMode::kLenient);
@@ -158,8 +159,15 @@ int RunHost(const std::vector<std::string>& args) {
     config::Layers admin_layers = layers;
     admin_layers.user_file.clear();
     auto admin = config::Load(admin_layers, config::LoadMode::kLenient);
-    agent_host = std::make_unique<AgentHost>(loop, clock, *session_ptr, result.config,
-                                             admin.ok() ? admin->config : config::Config());
+    admin_config = admin.ok() ? admin->config : config::Config();
+    for (const std::string& capability : AgentHost::Capabilities(result.config))
+      session_ptr->AddCapability(capability);
+  };
+  // The CTI link, PopFlow and the Connect API start once the hello reply is out, so the
+  // handshake does not wait for them.
+  options.after_hello = [&] {
+    agent_host =
+        std::make_unique<AgentHost>(loop, clock, *session_ptr, result.config, admin_config);
   };
   HostSession session(std::move(options), [&channel](const json::value& message) {
     return channel->Send(message);  // refusals are logged by the channel

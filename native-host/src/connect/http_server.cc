@@ -312,6 +312,9 @@ class HttpServer::Impl {
     info.keepalive_timeout = options_.idle_timeout_seconds;
     info.pt_serv_buf_size = 16 * 1024;
     info.count_threads = 1;
+    // lws sizes its per-fd tables by this (default: the process's fd limit, often 20000+), which
+    // alone would double the host's resident memory. The host keeps few descriptors open.
+    info.fd_limit_per_thread = 1024;
     context_ = lws_create_context(&info);
     if (context_ == nullptr) {
       return absl::InternalError("http server: lws_create_context failed");
