@@ -33,6 +33,12 @@ StdioChannel::~StdioChannel() = default;
 void StdioChannel::Start() { ReadMore(); }
 
 void StdioChannel::ReadMore() {
+  // Backpressure: while the browser has not taken what we wrote, stop taking requests from it,
+  // rather than queueing without bound or dropping replies.
+  if (queued_bytes() > kReadPauseBytes) {
+    read_paused_ = true;
+    return;
+  }
   in_.async_read_some(
       boost::asio::buffer(read_buffer_), [this](const boost::system::error_code& ec, size_t n) {
         if (ec) {
@@ -99,6 +105,10 @@ void StdioChannel::WriteMore() {
   boost::asio::async_write(out_, boost::asio::buffer(writing_),
                            [this](const boost::system::error_code& ec, size_t) {
                              writing_.clear();
+                             if (read_paused_ && queued_bytes() <= kReadPauseBytes) {
+                               read_paused_ = false;
+                               ReadMore();
+                             }
                              if (ec) {
                                OMNI_LOG(kWarning, "nm", "stdout write failed: ", ec.message());
                                write_failed_ = true;

@@ -29,6 +29,8 @@ class StdioChannel {
 
   // Output queued past this is dropped with an error log: the browser has stopped reading.
   static constexpr size_t kMaxQueuedOutputBytes = 64 * 1024 * 1024;
+  // Reading stdin pauses while more than this waits to be written (the browser is slow).
+  static constexpr size_t kReadPauseBytes = 4 * 1024 * 1024;
 
   StdioChannel(boost::asio::io_context& loop, int in_fd, int out_fd, size_t max_frame_bytes,
                Callbacks callbacks);
@@ -62,6 +64,7 @@ class StdioChannel {
   std::string pending_;
   std::string writing_;
   bool write_failed_ = false;
+  bool read_paused_ = false;
   std::vector<std::function<void()>> flush_waiters_;
 };
 
