@@ -169,6 +169,10 @@ async function main() {
     await sleep(3000);
     await shot(`${String(n + 1).padStart(2, '0')}-connected`);
     await sleep(6000);
+    // The call ended and the agent is in wrap-up (paused ACW); the agent clicks Ready.
+    await extPage.evaluate(() => chrome.runtime.sendMessage(
+        {kind: 'host.request', type: 'agent.setState', body: {state: 'ready'}})).catch(() => {});
+    await sleep(1000);
   }
   if (headless) {
     log(`tour done; screenshots are in ${shots}`);
