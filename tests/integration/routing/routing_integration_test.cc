@@ -213,7 +213,10 @@ TEST_F(RoutingIntegrationTest, ChatDeclinedByOneAgentAcceptedAndCompletedByTheOt
       R"({"id":"chat-42","channel":"chat","subject":"Order #1234, arrived damaged",)"
       R"("customer":{"name":"Dana Customer","address":"dana@example.com"},)"
       R"("url":"https://crm.example.test/case/42?tab=chat,notes","data":{"priority":2}})";
-  HttpReply r = Post(body);
+  // Signed at a known second, so the retry below can be signed at a different one (the router
+  // refuses a signature it has seen: replay protection).
+  const int64_t first_signed = static_cast<int64_t>(std::time(nullptr));
+  HttpReply r = Post(body, Signature(kSecret, body, first_signed));
   ASSERT_EQ(r.status, 202) << r.body;
   const std::string id = Str(r.json.if_contains("interactionId"));
   EXPECT_EQ(id, InteractionIdFor("crm", "chat-42"));
@@ -266,7 +269,7 @@ TEST_F(RoutingIntegrationTest, ChatDeclinedByOneAgentAcceptedAndCompletedByTheOt
                                            "COMPLETEAGENT"}));
 
   // The same work item again (a CRM retry, signed anew): 200, same id, nothing routed twice.
-  HttpReply again = Post(body, Signature(kSecret, body, std::time(nullptr) - 1));
+  HttpReply again = Post(body, Signature(kSecret, body, first_signed - 1));
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(Str(again.json.if_contains("interactionId")), id);
   EXPECT_EQ(Originates(), (std::map<std::string, int>{{id + "-a", 1}}));
